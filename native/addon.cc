@@ -1,0 +1,344 @@
+// The JS boundary: a flat table of functions over integer handles (see
+// src/native.ts for the typed view). Arguments are validated in TypeScript;
+// this file only converts them. Results come back through one callback,
+// onComplete(kind, id, errno, value, data), from the engine's thread via a
+// thread-safe function.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include <napi.h>
+
+#include "engine.h"
+#include "netns.h"
+
+namespace netweave {
+namespace {
+
+struct Addon;
+void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*);
+using Tsfn = Napi::TypedThreadSafeFunction<Addon, void, CallJs>;
+
+struct Addon {
+  std::unique_ptr<Engine> engine;
+  Tsfn tsfn;
+  Napi::FunctionReference on_complete;
+  uint32_t next_handle = 1;
+  // Requests and tasks in flight plus holds (event subscribers that keep the
+  // process alive). While > 0 the thread-safe function is ref'd.
+  int64_t active = 0;
+  bool stopped = false;
+
+  void Acquire(Napi::Env env) {
+    if (active++ == 0) tsfn.Ref(env);
+  }
+  void Drop(Napi::Env env) {
+    if (--active == 0) tsfn.Unref(env);
+  }
+};
+
+void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*) {
+  if (env == nullptr || addon->stopped) return;
+  std::vector<Completion> done = addon->engine->TakeCompletions();
+  Napi::HandleScope scope(env);
+  Napi::Function cb = addon->on_complete.Value();
+  for (Completion& c : done) {
+    if (c.kind != Completion::kEvent) addon->Drop(env);
+    napi_value data;
+    if (c.data.empty()) {
+      data = env.Undefined();
+    } else {
+      auto* bytes = new std::vector<uint8_t>(std::move(c.data));
+      data = Napi::Buffer<uint8_t>::NewOrCopy(env, bytes->data(), bytes->size(),
+                                              [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; },
+                                              bytes);
+    }
+    cb.Call({Napi::Number::New(env, c.kind), Napi::Number::New(env, c.id), Napi::Number::New(env, c.err),
+             Napi::Number::New(env, double(c.value)), data});
+    if (env.IsExceptionPending()) return;  // surfaces as an uncaught exception
+  }
+}
+
+Addon* Get(const Napi::CallbackInfo& info) { return info.Env().GetInstanceData<Addon>(); }
+
+Addon* Ready(const Napi::CallbackInfo& info) {
+  Addon* a = Get(info);
+  if (!a || !a->engine) {
+    Napi::Error::New(info.Env(), "netweave native engine is not initialised").ThrowAsJavaScriptException();
+    return nullptr;
+  }
+  return a;
+}
+
+uint32_t U32(const Napi::Value& v) { return v.As<Napi::Number>().Uint32Value(); }
+int32_t I32(const Napi::Value& v) { return v.As<Napi::Number>().Int32Value(); }
+
+std::vector<uint8_t> Bytes(const Napi::Value& v) {
+  auto a = v.As<Napi::Uint8Array>();
+  return std::vector<uint8_t>(a.Data(), a.Data() + a.ByteLength());
+}
+
+// Duplicates a namespace fd the caller holds, so closing it in JS while a
+// task is queued cannot pull it away. -1 stays -1.
+int DupNs(int fd) {
+  if (fd < 0) return -1;
+  int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  return d < 0 ? -errno : d;
+}
+
+// init(onComplete)
+Napi::Value Init(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Addon* a = Get(info);
+  if (a->engine) return env.Undefined();
+  a->on_complete = Napi::Persistent(info[0].As<Napi::Function>());
+  a->tsfn = Tsfn::New(env, "netweave", 0, 1, a);
+  a->tsfn.Unref(env);
+  a->engine = std::make_unique<Engine>([a] { a->tsfn.NonBlockingCall(); });
+  int err = a->engine->Start();
+  if (err < 0) {
+    a->engine.reset();
+    return Napi::Number::New(env, err);
+  }
+  env.AddCleanupHook([a] {
+    a->engine->Stop();
+    a->stopped = true;
+    a->tsfn.Release();
+  });
+  return Napi::Number::New(env, 0);
+}
+
+// openSocket(taskId, protocol, nsfd, groups: number[], rcvbuf) -> handle
+Napi::Value OpenSocket(const Napi::CallbackInfo& info) {
+  Addon* a = Ready(info);
+  if (!a) return info.Env().Undefined();
+  SocketOptions o;
+  o.protocol = I32(info[1]);
+  o.nsfd = DupNs(I32(info[2]));
+  if (o.nsfd < -1) return Napi::Number::New(info.Env(), o.nsfd);
+  auto groups = info[3].As<Napi::Array>();
+  for (uint32_t i = 0; i < groups.Length(); i++) o.groups.push_back(U32(groups.Get(i)));
+  o.rcvbuf = I32(info[4]);
+  uint32_t handle = a->next_handle++;
+  a->Acquire(info.Env());
+  a->engine->OpenSocket(U32(info[0]), handle, std::move(o));
+  return Napi::Number::New(info.Env(), handle);
+}
+
+// request(handle, id, bytes, flags)
+Napi::Value Request(const Napi::CallbackInfo& info) {
+  Addon* a = Ready(info);
+  if (!a) return info.Env().Undefined();
+  a->Acquire(info.Env());
+  a->engine->Request(U32(info[0]), U32(info[1]), Bytes(info[2]), U32(info[3]));
+  return info.Env().Undefined();
+}
+
+Napi::Value CloseSocket(const Napi::CallbackInfo& info) {
+  Addon* a = Ready(info);
+  if (a) a->engine->CloseSocket(U32(info[0]));
+  return info.Env().Undefined();
+}
+
+Napi::Value Hold(const Napi::CallbackInfo& info) {
+  Addon* a = Ready(info);
+  if (a) a->Acquire(info.Env());
+  return info.Env().Undefined();
+}
+
+Napi::Value Release(const Napi::CallbackInfo& info) {
+  Addon* a = Ready(info);
+  if (a) a->Drop(info.Env());
+  return info.Env().Undefined();
+}
+
+void Submit(const Napi::CallbackInfo& info, Task task) {
+  Addon* a = Ready(info);
+  if (!a) return;
+  a->Acquire(info.Env());
+  a->engine->RunTask(U32(info[0]), std::move(task));
+}
+
+// A task that works inside a namespace given by a JS-held fd.
+template <class F>
+Napi::Value NsTask(const Napi::CallbackInfo& info, int nsfd_arg, F fn) {
+  int nsfd = DupNs(I32(info[nsfd_arg]));
+  if (nsfd < -1) return Napi::Number::New(info.Env(), nsfd);
+  Submit(info, [nsfd, fn](int home, std::vector<uint8_t>* out) -> int64_t {
+    int64_t r = fn(home, nsfd, out);
+    if (nsfd >= 0) close(nsfd);
+    return r;
+  });
+  return Napi::Number::New(info.Env(), 0);
+}
+
+// netnsCreate(id) -> fd
+Napi::Value NetnsCreate(const Napi::CallbackInfo& info) {
+  Submit(info, [](int home, std::vector<uint8_t>*) -> int64_t { return CreateNetns(home); });
+  return info.Env().Undefined();
+}
+
+// netnsCreateNamed(id, name) -> fd
+Napi::Value NetnsCreateNamed(const Napi::CallbackInfo& info) {
+  std::string name = info[1].As<Napi::String>();
+  Submit(info, [name](int home, std::vector<uint8_t>*) -> int64_t { return CreateNamedNetns(home, name); });
+  return info.Env().Undefined();
+}
+
+// netnsDelete(id, name)
+Napi::Value NetnsDelete(const Napi::CallbackInfo& info) {
+  std::string name = info[1].As<Napi::String>();
+  Submit(info, [name](int, std::vector<uint8_t>*) -> int64_t { return DeleteNamedNetns(name); });
+  return info.Env().Undefined();
+}
+
+// socketInNetns(id, nsfd, domain, type, protocol) -> fd
+Napi::Value SocketInNs(const Napi::CallbackInfo& info) {
+  int domain = I32(info[2]), type = I32(info[3]), protocol = I32(info[4]);
+  return NsTask(info, 1, [=](int home, int nsfd, std::vector<uint8_t>*) -> int64_t {
+    return SocketInNetns(home, nsfd, domain, type, protocol);
+  });
+}
+
+// sysctlRead(id, nsfd, path) -> data
+Napi::Value SysctlRead(const Napi::CallbackInfo& info) {
+  std::string path = info[2].As<Napi::String>();
+  return NsTask(info, 1, [path](int home, int nsfd, std::vector<uint8_t>* out) -> int64_t {
+    int fd = OpenInNetns(home, nsfd, path, O_RDONLY);
+    if (fd < 0) return fd;
+    out->resize(4096);
+    ssize_t n = read(fd, out->data(), out->size());
+    int err = errno;
+    close(fd);
+    if (n < 0) return -err;
+    out->resize(size_t(n));
+    return n;
+  });
+}
+
+// sysctlWrite(id, nsfd, path, bytes)
+Napi::Value SysctlWrite(const Napi::CallbackInfo& info) {
+  std::string path = info[2].As<Napi::String>();
+  std::vector<uint8_t> value = Bytes(info[3]);
+  return NsTask(info, 1, [path, value](int home, int nsfd, std::vector<uint8_t>*) -> int64_t {
+    int fd = OpenInNetns(home, nsfd, path, O_WRONLY);
+    if (fd < 0) return fd;
+    ssize_t n = write(fd, value.data(), value.size());
+    int err = errno;
+    close(fd);
+    return n < 0 ? -err : 0;
+  });
+}
+
+// Synchronous, no namespace switch: open(2) of an nsfs file, close, list.
+Napi::Value NetnsOpen(const Napi::CallbackInfo& info) {
+  std::string path = info[0].As<Napi::String>();
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  return Napi::Number::New(info.Env(), fd < 0 ? -errno : fd);
+}
+
+Napi::Value NetnsList(const Napi::CallbackInfo& info) {
+  std::vector<std::string> names;
+  int err = ListNamedNetns(&names);
+  if (err < 0) return Napi::Number::New(info.Env(), err);
+  auto arr = Napi::Array::New(info.Env(), names.size());
+  for (uint32_t i = 0; i < names.size(); i++) arr.Set(i, names[i]);
+  return arr;
+}
+
+Napi::Value CloseFd(const Napi::CallbackInfo& info) {
+  int r = close(I32(info[0]));
+  return Napi::Number::New(info.Env(), r < 0 ? -errno : 0);
+}
+
+// fdIdentity(fd) -> [dev, ino]: equal pairs mean the same namespace.
+Napi::Value FdIdentity(const Napi::CallbackInfo& info) {
+  struct stat st;
+  if (fstat(I32(info[0]), &st) != 0) return Napi::Number::New(info.Env(), -errno);
+  auto arr = Napi::Array::New(info.Env(), 2);
+  arr.Set(0u, Napi::Number::New(info.Env(), double(st.st_dev)));
+  arr.Set(1u, Napi::Number::New(info.Env(), double(st.st_ino)));
+  return arr;
+}
+
+// bind(fd, family, address, port, reuseaddr): binds a socket made by
+// socketInNetns before Node adopts it (Node cannot bind an adopted TCP fd).
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  int fd = I32(info[0]);
+  int family = I32(info[1]);
+  std::string address = info[2].As<Napi::String>();
+  uint16_t port = uint16_t(U32(info[3]));
+  if (info[4].As<Napi::Boolean>().Value()) {
+    int one = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  }
+  int r;
+  if (family == AF_INET6) {
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_port = htons(port);
+    if (inet_pton(AF_INET6, address.c_str(), &sa.sin6_addr) != 1) return Napi::Number::New(info.Env(), -EINVAL);
+    r = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  } else {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) return Napi::Number::New(info.Env(), -EINVAL);
+    r = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  }
+  return Napi::Number::New(info.Env(), r < 0 ? -errno : 0);
+}
+
+Napi::Value Stats(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Addon* a = Get(info);
+  auto o = Napi::Object::New(env);
+  if (!a || !a->engine) return o;
+  Engine::Stats& s = a->engine->stats;
+  o.Set("sendmsgs", double(s.sendmsgs.load()));
+  o.Set("requests", double(s.requests.load()));
+  o.Set("dumpRetries", double(s.dump_retries.load()));
+  o.Set("active", double(a->active));
+  return o;
+}
+
+Napi::Object Module(Napi::Env env, Napi::Object exports) {
+  env.SetInstanceData(new Addon());
+  struct Fn {
+    const char* name;
+    Napi::Value (*fn)(const Napi::CallbackInfo&);
+  };
+  const Fn fns[] = {
+      {"init", Init},
+      {"openSocket", OpenSocket},
+      {"request", Request},
+      {"closeSocket", CloseSocket},
+      {"hold", Hold},
+      {"release", Release},
+      {"netnsCreate", NetnsCreate},
+      {"netnsCreateNamed", NetnsCreateNamed},
+      {"netnsDelete", NetnsDelete},
+      {"socketInNetns", SocketInNs},
+      {"sysctlRead", SysctlRead},
+      {"sysctlWrite", SysctlWrite},
+      {"netnsOpen", NetnsOpen},
+      {"netnsList", NetnsList},
+      {"closeFd", CloseFd},
+      {"fdIdentity", FdIdentity},
+      {"bind", Bind},
+      {"stats", Stats},
+  };
+  for (const Fn& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));
+  return exports;
+}
+
+}  // namespace
+}  // namespace netweave
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return netweave::Module(env, exports); }
+NODE_API_MODULE(netweave, InitModule)

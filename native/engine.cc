@@ -1,0 +1,531 @@
+#include "engine.h"
+
+#include <linux/netlink.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "netns.h"
+
+namespace netweave {
+
+namespace {
+
+// Requests queued while the socket is busy go out together in one sendmsg.
+// The caps keep every ack of a batch inside the receive buffer (an ack skb
+// costs ~1 KiB of rcvbuf with NETLINK_CAP_ACK) so none is dropped.
+constexpr size_t kMaxBatchRequests = 256;
+constexpr size_t kMaxBatchBytes = 1 << 20;
+constexpr int kDefaultRcvbuf = 8 << 20;
+constexpr int kDefaultSndbuf = 32 << 20;  // one nftables transaction is one sendmsg
+constexpr int kMaxDumpRetries = 8;
+// After finishing work the thread polls its queue this long before sleeping:
+// an awaited request loop re-submits within a few µs, and catching it here
+// saves an eventfd write plus an epoll wake-up on the way in.
+constexpr int64_t kSpinNanos = 30'000;
+constexpr size_t kRxBufSize = 1 << 20;
+
+int64_t NowNanos() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+void SetOpt(int fd, int level, int name, int value) {
+  // Options a kernel may lack (ENOPROTOOPT) are best effort by design.
+  (void)setsockopt(fd, level, name, &value, sizeof(value));
+}
+
+void SetBuf(int fd, int force_name, int name, int size) {
+  if (setsockopt(fd, SOL_SOCKET, force_name, &size, sizeof(size)) != 0)
+    (void)setsockopt(fd, SOL_SOCKET, name, &size, sizeof(size));
+}
+
+}  // namespace
+
+struct Engine::Req {
+  Req(uint32_t i, uint32_t f, std::vector<uint8_t> d) : id(i), flags(f), data(std::move(d)) {}
+  uint32_t id;
+  uint32_t flags;
+  std::vector<uint8_t> data;
+  uint32_t seq_first = 0;
+  uint32_t seq_last = 0;
+  int retries = 0;
+  bool intr = false;  // a dump part carried NLM_F_DUMP_INTR
+  bool done = false;  // a dump saw NLMSG_DONE (or its error)
+  int err = 0;
+  std::vector<uint8_t> replies;
+};
+
+struct Engine::Sock {
+  Sock(uint32_t h, int f, bool e) : handle(h), fd(f), events(e) {}
+  uint32_t handle;
+  int fd = -1;
+  bool events = false;
+  bool busy = false;  // listed in busy_
+  std::deque<Req*> pending;
+  std::vector<Req*> inflight;  // sorted by seq_first
+  Req* dump = nullptr;         // the in-flight dump, at most one per socket
+};
+
+Engine::Engine(std::function<void()> notify) : notify_(std::move(notify)) {}
+
+Engine::~Engine() { Stop(); }
+
+int Engine::Start() {
+  epfd_ = epoll_create1(EPOLL_CLOEXEC);
+  if (epfd_ < 0) return -errno;
+  wakefd_ = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wakefd_ < 0) return -errno;
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = 0;  // handle 0 is the wake-up fd; sockets start at 1
+  if (epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) != 0) return -errno;
+  rxbuf_.resize(kRxBufSize);
+  thread_ = std::thread([this] { Loop(); });
+  return 0;
+}
+
+void Engine::Stop() {
+  if (thread_.joinable()) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    uint64_t one = 1;
+    (void)!write(wakefd_, &one, sizeof(one));
+    thread_.join();
+  }
+  if (wakefd_ >= 0) close(wakefd_);
+  if (epfd_ >= 0) close(epfd_);
+  wakefd_ = epfd_ = -1;
+}
+
+void Engine::Submit(Command cmd) {
+  bool wake;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    commands_.push_back(std::move(cmd));
+    wake = sleeping_;
+    sleeping_ = false;
+  }
+  queued_.fetch_add(1, std::memory_order_release);
+  if (wake) {
+    uint64_t one = 1;
+    (void)!write(wakefd_, &one, sizeof(one));
+  }
+}
+
+void Engine::OpenSocket(uint32_t task_id, uint32_t handle, SocketOptions opts) {
+  Command c;
+  c.op = Command::kOpen;
+  c.id = task_id;
+  c.handle = handle;
+  c.socket = std::move(opts);
+  Submit(std::move(c));
+}
+
+void Engine::Request(uint32_t handle, uint32_t id, std::vector<uint8_t> data, uint32_t flags) {
+  Command c;
+  c.op = Command::kRequest;
+  c.handle = handle;
+  c.id = id;
+  c.flags = flags;
+  c.data = std::move(data);
+  Submit(std::move(c));
+}
+
+void Engine::CloseSocket(uint32_t handle) {
+  Command c;
+  c.op = Command::kClose;
+  c.handle = handle;
+  Submit(std::move(c));
+}
+
+void Engine::RunTask(uint32_t id, Task task) {
+  Command c;
+  c.op = Command::kTask;
+  c.id = id;
+  c.task = std::move(task);
+  Submit(std::move(c));
+}
+
+std::vector<Completion> Engine::TakeCompletions() {
+  std::vector<Completion> out;
+  std::lock_guard<std::mutex> lock(done_mu_);
+  out.swap(done_);
+  notified_ = false;
+  return out;
+}
+
+void Engine::Complete(Completion c) {
+  bool call;
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    done_.push_back(std::move(c));
+    call = !notified_;
+    notified_ = true;
+  }
+  if (call) notify_();
+}
+
+void Engine::Loop() {
+  home_ = OpenThreadNetns();
+  if (home_ < 0) RestoreFailed(-home_);
+  std::vector<Command> local;
+  epoll_event events[64];
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (stop_) break;
+      local.swap(commands_);
+    }
+    if (!local.empty()) {
+      queued_.fetch_sub(uint32_t(local.size()), std::memory_order_relaxed);
+      for (Command& c : local) Execute(c);
+      local.clear();
+    }
+
+    // One batch per busy socket per round, so requests arriving meanwhile
+    // join the next batch and no socket starves the others.
+    for (size_t i = 0; i < busy_.size();) {
+      Sock* s = busy_[i];
+      SendBatch(s);
+      if (s->pending.empty() || (s->dump && s->pending.front()->flags & kRequestDump)) {
+        s->busy = false;
+        busy_[i] = busy_.back();
+        busy_.pop_back();
+      } else {
+        ++i;
+      }
+    }
+
+    int timeout = 0;
+    if (busy_.empty()) {
+      int64_t until = NowNanos() + kSpinNanos;
+      while (queued_.load(std::memory_order_acquire) == 0 && NowNanos() < until) {
+        __builtin_ia32_pause();
+      }
+      std::lock_guard<std::mutex> lock(mu_);
+      if (commands_.empty() && !stop_) {
+        sleeping_ = true;
+        timeout = -1;
+      }
+    }
+    int n = epoll_wait(epfd_, events, 64, timeout);
+    if (timeout != 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      sleeping_ = false;
+    }
+    for (int i = 0; i < n; i++) {
+      uint32_t handle = uint32_t(events[i].data.u64);
+      if (handle == 0) {
+        uint64_t v;
+        (void)!read(wakefd_, &v, sizeof(v));
+        continue;
+      }
+      auto it = socks_.find(handle);
+      if (it == socks_.end()) continue;
+      if (it->second->events) DrainEvents(it->second);
+      else Drain(it->second);
+    }
+  }
+  // Shutdown: cancel everything still queued or in flight.
+  std::vector<Command> rest;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    rest.swap(commands_);
+  }
+  for (Command& c : rest) {
+    if (c.op == Command::kOpen && c.socket.nsfd >= 0) close(c.socket.nsfd);
+  }
+  std::vector<uint32_t> handles;
+  for (auto& kv : socks_) handles.push_back(kv.first);
+  for (uint32_t h : handles) Close(h, ECANCELED);
+  close(home_);
+}
+
+void Engine::Execute(Command& c) {
+  switch (c.op) {
+    case Command::kOpen:
+      Open(c);
+      break;
+    case Command::kClose:
+      Close(c.handle, ECANCELED);
+      break;
+    case Command::kTask: {
+      Completion done{Completion::kTask, c.id, 0, 0, {}};
+      int64_t r = c.task(home_, &done.data);
+      if (r < 0) done.err = int(-r);
+      else done.value = r;
+      Complete(std::move(done));
+      break;
+    }
+    case Command::kRequest: {
+      auto it = socks_.find(c.handle);
+      if (it == socks_.end()) {
+        Complete({Completion::kRequest, c.id, EBADF, 0, {}});
+        break;
+      }
+      Sock* s = it->second;
+      s->pending.push_back(new Req(c.id, c.flags, std::move(c.data)));
+      if (!s->busy) {
+        s->busy = true;
+        busy_.push_back(s);
+      }
+      break;
+    }
+  }
+}
+
+void Engine::Open(Command& c) {
+  SocketOptions& o = c.socket;
+  int fd = SocketInNetns(home_, o.nsfd, AF_NETLINK, SOCK_RAW, o.protocol);
+  if (o.nsfd >= 0) close(o.nsfd);
+  if (fd < 0) {
+    Complete({Completion::kTask, c.id, -fd, 0, {}});
+    return;
+  }
+  SetOpt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
+  SetOpt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
+  SetOpt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
+  SetBuf(fd, SO_RCVBUFFORCE, SO_RCVBUF, o.rcvbuf > 0 ? o.rcvbuf : kDefaultRcvbuf);
+  SetBuf(fd, SO_SNDBUFFORCE, SO_SNDBUF, o.sndbuf > 0 ? o.sndbuf : kDefaultSndbuf);
+  sockaddr_nl addr{};
+  addr.nl_family = AF_NETLINK;
+  socklen_t alen = sizeof(addr);
+  int err = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &alen) != 0) {
+    err = errno;
+  }
+  for (uint32_t g : o.groups) {
+    if (!err && setsockopt(fd, SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &g, sizeof(g)) != 0) err = errno;
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.u64 = c.handle;
+  if (!err && epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) err = errno;
+  if (err) {
+    close(fd);
+    Complete({Completion::kTask, c.id, err, 0, {}});
+    return;
+  }
+  socks_[c.handle] = new Sock(c.handle, fd, !o.groups.empty());
+  Complete({Completion::kTask, c.id, 0, int64_t(addr.nl_pid), {}});
+}
+
+void Engine::Close(uint32_t handle, int err) {
+  auto it = socks_.find(handle);
+  if (it == socks_.end()) return;
+  Sock* s = it->second;
+  socks_.erase(it);
+  if (s->busy) busy_.erase(std::find(busy_.begin(), busy_.end(), s));
+  epoll_ctl(epfd_, EPOLL_CTL_DEL, s->fd, nullptr);
+  close(s->fd);
+  for (Req* r : s->inflight) {
+    r->err = err;
+    Finish(r);
+  }
+  for (Req* r : s->pending) {
+    r->err = err;
+    Finish(r);
+  }
+  delete s;
+}
+
+// Picks what goes into one sendmsg, numbers every message, sends, drains.
+bool Engine::SendBatch(Sock* s) {
+  std::vector<Req*> batch;
+  std::vector<iovec> iov;
+  size_t bytes = 0;
+  bool alone = false;
+  while (!s->pending.empty()) {
+    Req* r = s->pending.front();
+    bool dump = r->flags & kRequestDump;
+    if (!batch.empty() && (alone || (r->flags & kRequestAlone))) break;
+    if (dump && s->dump) break;
+    if (!batch.empty() && (batch.size() >= kMaxBatchRequests || bytes + r->data.size() > kMaxBatchBytes))
+      break;
+    s->pending.pop_front();
+    alone = r->flags & kRequestAlone;
+    r->seq_first = next_seq_;
+    for (size_t off = 0; off + NLMSG_HDRLEN <= r->data.size();) {
+      auto* h = reinterpret_cast<nlmsghdr*>(r->data.data() + off);
+      h->nlmsg_seq = next_seq_++;
+      if (next_seq_ == 0) next_seq_ = 1;  // seq 0 is what the kernel uses for events
+      off += NLMSG_ALIGN(h->nlmsg_len);
+    }
+    r->seq_last = next_seq_ - 1;
+    if (dump) s->dump = r;
+    batch.push_back(r);
+    iov.push_back({r->data.data(), r->data.size()});
+    bytes += r->data.size();
+  }
+  if (batch.empty()) return false;
+
+  sockaddr_nl kernel{};
+  kernel.nl_family = AF_NETLINK;
+  msghdr msg{};
+  msg.msg_name = &kernel;
+  msg.msg_namelen = sizeof(kernel);
+  msg.msg_iov = iov.data();
+  msg.msg_iovlen = iov.size();
+  stats.sendmsgs.fetch_add(1, std::memory_order_relaxed);
+  stats.requests.fetch_add(batch.size(), std::memory_order_relaxed);
+  ssize_t sent;
+  do {
+    sent = sendmsg(s->fd, &msg, 0);
+  } while (sent < 0 && errno == EINTR);
+  if (sent < 0) {
+    int err = errno;
+    for (Req* r : batch) {
+      if (r == s->dump) s->dump = nullptr;
+      r->err = err;
+      Finish(r);
+    }
+    return true;
+  }
+  // Dumps from earlier batches have lower sequence numbers: appending keeps
+  // inflight sorted.
+  s->inflight.insert(s->inflight.end(), batch.begin(), batch.end());
+  Drain(s);
+  FinishBatch(s, batch);
+  return true;
+}
+
+// rtnetlink and nfnetlink handle a sendmsg synchronously: by the time it
+// returns, every reply except later dump parts is already queued. So after
+// draining to EAGAIN each non-dump request of the batch is complete, even
+// when the kernel chose not to acknowledge some of its messages (e.g. an
+// nfnetlink batch whose header it rejected) — no ack counting, no hang.
+void Engine::FinishBatch(Sock* s, std::vector<Req*>& batch) {
+  for (Req* r : batch) {
+    if (r->flags & kRequestDump) continue;
+    auto it = std::find(s->inflight.begin(), s->inflight.end(), r);
+    if (it != s->inflight.end()) {
+      s->inflight.erase(it);
+      Finish(r);
+    }
+  }
+}
+
+void Engine::Drain(Sock* s) {
+  for (;;) {
+    iovec iov{rxbuf_.data(), rxbuf_.size()};
+    sockaddr_nl from{};
+    msghdr msg{};
+    msg.msg_name = &from;
+    msg.msg_namelen = sizeof(from);
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      // ENOBUFS: a reply was dropped, so no in-flight request can be
+      // trusted. Anything else: the socket is unusable. Fail them all.
+      int err = errno;
+      for (Req* r : s->inflight) {
+        r->err = err;
+        Finish(r);
+      }
+      s->inflight.clear();
+      s->dump = nullptr;
+      if (err == ENOBUFS) continue;
+      break;
+    }
+    if (msg.msg_flags & MSG_TRUNC) continue;  // cannot happen with a 1 MiB buffer
+    Dispatch(s, rxbuf_.data(), size_t(n));
+  }
+  // A finished dump is either complete or, if the kernel saw the data change
+  // under it, sent again a bounded number of times.
+  if (s->dump && s->dump->done) {
+    Req* r = s->dump;
+    s->dump = nullptr;
+    s->inflight.erase(std::find(s->inflight.begin(), s->inflight.end(), r));
+    if (r->intr && r->err == 0 && r->retries < kMaxDumpRetries) {
+      r->retries++;
+      stats.dump_retries.fetch_add(1, std::memory_order_relaxed);
+      r->intr = r->done = false;
+      r->replies.clear();
+      s->pending.push_front(r);
+    } else {
+      if (r->intr && r->err == 0) {
+        r->err = EINTR;
+        r->replies.clear();
+      }
+      Finish(r);
+    }
+  }
+  if (!s->pending.empty() && !s->busy) {
+    s->busy = true;
+    busy_.push_back(s);
+  }
+}
+
+void Engine::Dispatch(Sock* s, const uint8_t* buf, size_t len) {
+  size_t off = 0;
+  while (off + NLMSG_HDRLEN <= len) {
+    const auto* h = reinterpret_cast<const nlmsghdr*>(buf + off);
+    if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > len - off) break;
+    size_t next = off + NLMSG_ALIGN(h->nlmsg_len);
+    uint32_t seq = h->nlmsg_seq;
+    auto it = std::upper_bound(s->inflight.begin(), s->inflight.end(), seq,
+                               [](uint32_t v, const Req* r) { return v < r->seq_first; });
+    if (it != s->inflight.begin()) {
+      Req* r = *(it - 1);
+      if (seq <= r->seq_last) {
+        r->replies.insert(r->replies.end(), buf + off, buf + off + h->nlmsg_len);
+        if (h->nlmsg_flags & NLM_F_DUMP_INTR) r->intr = true;
+        if (r == s->dump && (h->nlmsg_type == NLMSG_DONE || h->nlmsg_type == NLMSG_ERROR))
+          r->done = true;
+      }
+    }
+    // Replies matching nothing belong to a cancelled or retried request.
+    off = std::min(next, len);
+  }
+}
+
+void Engine::DrainEvents(Sock* s) {
+  std::vector<uint8_t> data;
+  for (;;) {
+    iovec iov{rxbuf_.data(), rxbuf_.size()};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      // The receive buffer overran and events were lost: the subscriber must
+      // re-read the state. Deliver what came before, then the signal.
+      int err = errno;
+      if (!data.empty()) Complete({Completion::kEvent, s->handle, 0, 0, std::move(data)});
+      data.clear();
+      Complete({Completion::kEvent, s->handle, err, 0, {}});
+      if (err == ENOBUFS) continue;
+      break;
+    }
+    data.insert(data.end(), rxbuf_.data(), rxbuf_.data() + n);
+    if (data.size() >= (1 << 20)) {
+      Complete({Completion::kEvent, s->handle, 0, 0, std::move(data)});
+      data.clear();
+    }
+  }
+  if (!data.empty()) Complete({Completion::kEvent, s->handle, 0, 0, std::move(data)});
+}
+
+void Engine::Finish(Req* r) {
+  Complete({Completion::kRequest, r->id, r->err, 0, std::move(r->replies)});
+  delete r;
+}
+
+}  // namespace netweave

@@ -1,0 +1,238 @@
+// The JS half of the native engine: request ids, promises, and routing of
+// completions (one callback from the engine thread, batched per wake-up).
+import { NetlinkError } from './errors.js';
+import { CompletionKind, native, RequestFlag } from './native.js';
+import { NLMSG_DONE, NLMSG_ERROR, parseError, parseMessages, type Message } from './wire/netlink.js';
+
+export interface TaskResult {
+  value: number;
+  data?: Buffer;
+}
+
+interface Pending {
+  resolve(r: { errno: number; value: number; data?: Buffer }): void;
+}
+
+const pending = new Map<number, Pending>();
+const subscribers = new Map<number, (data: Buffer | undefined, errno: number) => void>();
+let nextId = 1;
+let started = false;
+
+function onComplete(kind: CompletionKind, id: number, errno: number, value: number, data: Buffer | undefined): void {
+  if (kind === CompletionKind.Event) {
+    subscribers.get(id)?.(data, errno);
+    return;
+  }
+  const p = pending.get(id);
+  if (!p) return;
+  pending.delete(id);
+  p.resolve({ errno, value, data });
+}
+
+function start(): void {
+  if (started) return;
+  const r = native.init(onComplete);
+  if (r < 0) throw new NetlinkError(-r, 'start netlink engine');
+  started = true;
+}
+
+function allocate(): number {
+  const id = nextId;
+  nextId = nextId >= 0xfffffffe ? 1 : nextId + 1;
+  return id;
+}
+
+function wait(id: number): Promise<{ errno: number; value: number; data?: Buffer }> {
+  return new Promise((resolve) => pending.set(id, { resolve }));
+}
+
+/** Runs a native task on the engine thread (namespace work, sysctl, sockets in a namespace). */
+export async function runTask(operation: string, submit: (id: number) => number | void, subject?: string): Promise<TaskResult> {
+  start();
+  const id = allocate();
+  const p = wait(id);
+  const r = submit(id);
+  if (typeof r === 'number' && r < 0) {
+    pending.delete(id);
+    throw new NetlinkError(-r, operation, { subject });
+  }
+  const { errno, value, data } = await p;
+  if (errno) throw new NetlinkError(errno, operation, { subject });
+  return { value, data };
+}
+
+export interface RequestOptions {
+  /** Name of the operation for errors, e.g. "createVethPair". */
+  operation: string;
+  /** What it is about, e.g. the interface name; appears in error messages. */
+  subject?: string;
+  dump?: boolean;
+  alone?: boolean;
+}
+
+export interface Reply {
+  /** Every message the kernel answered with, in order. */
+  messages: Message[];
+  /** Sequence number the engine gave the first message of the request. */
+  firstSeq: number;
+}
+
+/**
+ * A netlink socket (NETLINK_ROUTE or NETLINK_NETFILTER) opened inside a
+ * namespace. Requests may be issued concurrently: the engine sends what
+ * queued up meanwhile in one sendmsg and matches replies by sequence number.
+ */
+export class NetlinkSocket {
+  readonly protocol: number;
+  private readonly handle: number;
+  private readonly opened: Promise<number>;
+  private openError?: NetlinkError;
+  private closed = false;
+
+  constructor(protocol: number, nsFd = -1) {
+    start();
+    this.protocol = protocol;
+    const task = allocate();
+    const p = wait(task);
+    this.handle = native.openSocket(task, protocol, nsFd, [], 0);
+    this.opened = p.then(({ errno, value }) => {
+      if (errno) this.openError = new NetlinkError(errno, 'open netlink socket');
+      return value;
+    });
+  }
+
+  /** The kernel-assigned port id (resolves once the socket is open). */
+  portId(): Promise<number> {
+    return this.opened.then((v) => {
+      if (this.openError) throw this.openError;
+      return v;
+    });
+  }
+
+  /**
+   * Sends one request (one or more messages) and resolves with the replies.
+   * Error acks are not thrown here; use {@link checkAcks} or the callers'
+   * helpers, which know what each message meant.
+   */
+  async request(bytes: Uint8Array, opts: RequestOptions): Promise<Reply> {
+    if (this.closed) throw new NetlinkError(9 /* EBADF */, opts.operation, { subject: opts.subject, kernelMessage: 'socket is closed' });
+    const id = allocate();
+    const p = wait(id);
+    native.request(this.handle, id, bytes, (opts.dump ? RequestFlag.Dump : 0) | (opts.alone ? RequestFlag.Alone : 0));
+    const { errno, value, data } = await p;
+    if (errno) {
+      await this.opened;
+      if (this.openError) throw this.openError;
+      const kernelMessage = errno === 4 ? 'the dump kept changing under concurrent modification; gave up after retries' : undefined;
+      throw new NetlinkError(errno, opts.operation, { subject: opts.subject, kernelMessage });
+    }
+    return { messages: data ? parseMessages(data) : [], firstSeq: value };
+  }
+
+  /** Sends a request and throws the kernel's error, if any. Returns data messages. */
+  async call(bytes: Uint8Array, opts: RequestOptions): Promise<Message[]> {
+    const reply = await this.request(bytes, opts);
+    return checkAcks(reply, opts);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    native.closeSocket(this.handle);
+  }
+}
+
+/**
+ * Throws a NetlinkError for the first error ack (or a dump's NLMSG_DONE
+ * carrying an error); returns the data messages otherwise. `describe`
+ * names the message at a given index, for errors inside a pipeline.
+ */
+export function checkAcks(reply: Reply, opts: RequestOptions, describe?: (index: number) => string | undefined): Message[] {
+  const data: Message[] = [];
+  for (const m of reply.messages) {
+    if (m.type === NLMSG_ERROR) {
+      const e = parseError(m);
+      if (e.errno) {
+        const index = (e.seq - reply.firstSeq) >>> 0;
+        throw new NetlinkError(e.errno, opts.operation, {
+          subject: opts.subject,
+          kernelMessage: e.kernelMessage,
+          attributeOffset: e.attributeOffset,
+          missingAttribute: e.missingAttribute,
+          index: describe ? index : undefined,
+          item: describe?.(index),
+        });
+      }
+      continue;
+    }
+    if (m.type === NLMSG_DONE) {
+      if (m.payload.length >= 4) {
+        const err = m.payload.readInt32LE(0);
+        if (err < 0) throw new NetlinkError(-err, opts.operation, { subject: opts.subject });
+      }
+      continue;
+    }
+    data.push(m);
+  }
+  return data;
+}
+
+/**
+ * A socket bound to multicast groups. Messages are delivered in arrival
+ * order; a receive-buffer overrun arrives as onOverrun — events were lost
+ * and the subscriber must re-read the state it tracks.
+ */
+export class Subscription {
+  private readonly handle: number;
+  private held = false;
+  private closed = false;
+  readonly ready: Promise<void>;
+
+  constructor(
+    protocol: number,
+    groups: number[],
+    onMessages: (messages: Message[]) => void,
+    onOverrun: (error: NetlinkError) => void,
+    opts: { nsFd?: number; rcvbuf?: number; ref?: boolean } = {},
+  ) {
+    start();
+    const task = allocate();
+    const p = wait(task);
+    this.handle = native.openSocket(task, protocol, opts.nsFd ?? -1, groups, opts.rcvbuf ?? 0);
+    subscribers.set(this.handle, (data, errno) => {
+      if (this.closed) return;
+      if (errno) onOverrun(new NetlinkError(errno, 'receive events', { kernelMessage: 'events were lost; re-read the state (resync needed)' }));
+      else if (data) onMessages(parseMessages(data));
+    });
+    this.ready = p.then(({ errno }) => {
+      if (errno) {
+        this.close();
+        throw new NetlinkError(errno, 'subscribe to netlink groups', { subject: groups.join(',') });
+      }
+    });
+    if (opts.ref !== false) this.ref();
+  }
+
+  /** Keeps the process alive while subscribed (the default). */
+  ref(): void {
+    if (!this.held && !this.closed) {
+      this.held = true;
+      native.hold();
+    }
+  }
+
+  unref(): void {
+    if (this.held) {
+      this.held = false;
+      native.release();
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.unref();
+    this.closed = true;
+    subscribers.delete(this.handle);
+    native.closeSocket(this.handle);
+  }
+}

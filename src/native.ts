@@ -1,0 +1,47 @@
+// Typed view of the C++ addon (native/addon.cc) and its one-line loader.
+// node-gyp-build prefers prebuilds/<platform>-<arch>/ and falls back to
+// build/Release. Both src/ and dist/ sit one level below the package root.
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const enum CompletionKind {
+  Request = 0,
+  Task = 1,
+  Event = 2,
+}
+
+export const enum RequestFlag {
+  /** One dump message; completes on NLMSG_DONE and is retried on NLM_F_DUMP_INTR. */
+  Dump = 1,
+  /** Sent alone in its sendmsg: an nfnetlink batch must be the whole datagram. */
+  Alone = 2,
+}
+
+/** Negative numbers returned by synchronous calls are -errno. */
+export interface NativeAddon {
+  init(
+    onComplete: (kind: CompletionKind, id: number, errno: number, value: number, data: Buffer | undefined) => void,
+  ): number;
+  openSocket(taskId: number, protocol: number, nsFd: number, groups: number[], rcvbuf: number): number;
+  request(handle: number, id: number, bytes: Uint8Array, flags: number): void;
+  closeSocket(handle: number): void;
+  hold(): void;
+  release(): void;
+  netnsCreate(id: number): void;
+  netnsCreateNamed(id: number, name: string): void;
+  netnsDelete(id: number, name: string): void;
+  socketInNetns(id: number, nsFd: number, domain: number, type: number, protocol: number): number;
+  sysctlRead(id: number, nsFd: number, path: string): number;
+  sysctlWrite(id: number, nsFd: number, path: string, bytes: Uint8Array): number;
+  netnsOpen(path: string): number;
+  netnsList(): string[] | number;
+  closeFd(fd: number): number;
+  fdIdentity(fd: number): [number, number] | number;
+  bind(fd: number, family: number, address: string, port: number, reuseAddress: boolean): number;
+  /** Engine counters: sendmsg calls, requests sent, dump retries, handles keeping the loop alive. */
+  stats(): { sendmsgs: number; requests: number; dumpRetries: number; active: number };
+}
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+export const native: NativeAddon = createRequire(import.meta.url)('node-gyp-build')(root);

@@ -1,0 +1,153 @@
+// TCP and UDP sockets inside a namespace, for this same Node process: the
+// engine thread switches into the namespace, creates the socket, switches
+// back, and Node adopts the descriptor. This is how tests, the DNS server
+// and port proxies live in-process instead of spawning helpers.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { once } from 'node:events';
+import { runTask } from './engine.js';
+import { check } from './errors.js';
+import { native } from './native.js';
+import { AF_INET, AF_INET6, ipFamily } from './wire/address.js';
+import type { Namespace } from './namespace.js';
+
+const SOCK_STREAM = 1;
+const SOCK_DGRAM = 2;
+
+/** Opens a socket inside ns and returns its descriptor (close it or hand it to Node). */
+export async function openSocketIn(ns: Namespace, family: 4 | 6, type: 'tcp' | 'udp'): Promise<number> {
+  const domain = family === 6 ? AF_INET6 : AF_INET;
+  const { value } = await runTask('open socket in namespace', (id) =>
+    native.socketInNetns(id, ns.nsFd, domain, type === 'tcp' ? SOCK_STREAM : SOCK_DGRAM, 0),
+  );
+  return value;
+}
+
+function familyOf(host: string | undefined, fallback: 4 | 6 = 4): 4 | 6 {
+  if (!host) return fallback;
+  const f = ipFamily(host);
+  if (!f) throw new TypeError(`host must be an IP address (no name lookup inside a namespace), got ${JSON.stringify(host)}`);
+  return f === AF_INET6 ? 6 : 4;
+}
+
+function checkPort(port: unknown, arg = 'port'): number {
+  if (!Number.isInteger(port) || (port as number) < 0 || (port as number) > 65535) {
+    throw new RangeError(`${arg} must be an integer in 0..65535, got ${String(port)}`);
+  }
+  return port as number;
+}
+
+async function boundSocket(ns: Namespace, type: 'tcp' | 'udp', host: string | undefined, port: number): Promise<number> {
+  const family = familyOf(host);
+  const fd = await openSocketIn(ns, family, type);
+  const address = host ?? (family === 6 ? '::' : '0.0.0.0');
+  const r = native.bind(fd, family === 6 ? AF_INET6 : AF_INET, address, port, type === 'tcp');
+  if (r < 0) {
+    native.closeFd(fd);
+    check(r, 'bind', `${address}:${port}`);
+  }
+  return fd;
+}
+
+export interface ListenOptions {
+  port?: number;
+  host?: string;
+  backlog?: number;
+}
+
+/**
+ * A net.Server whose listen() binds inside the namespace. listen() accepts
+ * (port, host?, cb?) or ({ port, host, backlog }, cb?); 'listening' and
+ * 'error' are emitted as usual.
+ */
+export class NamespaceServer extends net.Server {
+  constructor(
+    private readonly ns: Namespace,
+    listener?: (socket: net.Socket) => void,
+  ) {
+    super(listener);
+  }
+
+  override listen(...args: any[]): this {
+    const cb = typeof args[args.length - 1] === 'function' ? (args.pop() as () => void) : undefined;
+    const opts: ListenOptions = typeof args[0] === 'object' && args[0] !== null ? args[0] : { port: args[0], host: args[1] };
+    const port = checkPort(opts.port ?? 0);
+    if (cb) this.once('listening', cb);
+    boundSocket(this.ns, 'tcp', opts.host, port).then(
+      (fd) => super.listen({ fd, backlog: opts.backlog }),
+      (err) => this.emit('error', err),
+    );
+    return this;
+  }
+
+  /** listen() as a promise. */
+  async listenAsync(opts: ListenOptions = {}): Promise<this> {
+    this.listen(opts);
+    await once(this, 'listening');
+    return this;
+  }
+}
+
+export function createServer(ns: Namespace, listener?: (socket: net.Socket) => void): NamespaceServer {
+  return new NamespaceServer(ns, listener);
+}
+
+export interface ConnectOptions {
+  port: number;
+  host: string;
+  /** Local address to bind before connecting. */
+  localAddress?: string;
+  /** Give up after this many milliseconds (default: the kernel's own timeout). */
+  timeout?: number;
+}
+
+/** Opens a TCP connection from inside the namespace; resolves once connected. */
+export async function connect(ns: Namespace, opts: ConnectOptions): Promise<net.Socket> {
+  checkPort(opts.port);
+  const family = familyOf(opts.host);
+  const fd = opts.localAddress !== undefined ? await boundSocket(ns, 'tcp', opts.localAddress, 0) : await openSocketIn(ns, family, 'tcp');
+  const socket = new net.Socket({ fd, readable: true, writable: true });
+  return new Promise((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    };
+    if (opts.timeout) {
+      timer = setTimeout(() => {
+        const err = Object.assign(new Error(`connect ETIMEDOUT ${opts.host}:${opts.port}`), { code: 'ETIMEDOUT' });
+        fail(err);
+      }, opts.timeout);
+    }
+    socket.once('error', fail);
+    socket.connect(opts.port, opts.host, () => {
+      clearTimeout(timer);
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
+}
+
+export interface DgramOptions {
+  type?: 'udp4' | 'udp6';
+  port?: number;
+  address?: string;
+}
+
+/** A dgram socket bound inside the namespace. */
+export async function createDgram(ns: Namespace, opts: DgramOptions = {}): Promise<dgram.Socket> {
+  const type = opts.type ?? (opts.address && familyOf(opts.address) === 6 ? 'udp6' : 'udp4');
+  const address = opts.address ?? (type === 'udp6' ? '::' : '0.0.0.0');
+  if (familyOf(address) !== (type === 'udp6' ? 6 : 4)) throw new TypeError(`address ${address} does not match ${type}`);
+  const fd = await boundSocket(ns, 'udp', address, checkPort(opts.port ?? 0));
+  const socket = dgram.createSocket(type);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind({ fd }, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  return socket;
+}

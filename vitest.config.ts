@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // Native addon + namespaces: each file in its own process.
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    setupFiles: ['test/setup.ts'],
+  },
+});
