@@ -7,6 +7,5 @@ export default defineConfig({
     pool: 'forks',
     testTimeout: 30_000,
     hookTimeout: 30_000,
-    setupFiles: ['test/setup.ts'],
   },
 });

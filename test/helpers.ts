@@ -1,0 +1,66 @@
+// Shared by the integration tests. Importing this module refuses to run
+// outside the sandbox (npm test → test/sandbox.mjs), so no test can touch
+// the host's network.
+import { execFileSync } from 'node:child_process';
+import { Namespace } from '../src/namespace.js';
+
+if (process.env.NETWEAVE_SANDBOX !== '1') {
+  throw new Error('integration tests run only inside the sandbox: use `npm test` (test/sandbox.mjs)');
+}
+
+let counter = 0;
+/** A name unique within this test process, short enough for an interface (≤ 15 bytes). */
+export function uniqueName(prefix: string): string {
+  return `${prefix}${process.pid % 10000}${(counter++).toString(36)}`.slice(0, 15);
+}
+
+/**
+ * Named namespaces for one test file, visible to `ip -n <name>` (the test
+ * oracle). Call cleanup() in afterAll/afterEach.
+ */
+export class NsScope {
+  private readonly made: Namespace[] = [];
+
+  async create(prefix = 'nw'): Promise<Namespace> {
+    const ns = await Namespace.create(uniqueName(prefix));
+    this.made.push(ns);
+    return ns;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const ns of this.made.splice(0)) await ns.delete().catch(() => {});
+  }
+}
+
+/** iproute2 as a test-only oracle: `ip -n <ns> -j <args>` parsed. The library never calls it. */
+export function ipJson<T = any>(ns: Namespace | string | undefined, ...args: string[]): T {
+  const name = typeof ns === 'string' ? ns : ns?.name;
+  const argv = [...(name ? ['-n', name] : []), '-j', '-d', ...args];
+  const out = execFileSync('ip', argv, { encoding: 'utf8' });
+  return (out.trim() ? JSON.parse(out) : []) as T;
+}
+
+/** Runs `ip -n <ns> <args>` (to build fixtures with the reference tool). */
+export function ipRun(ns: Namespace | string | undefined, ...args: string[]): string {
+  const name = typeof ns === 'string' ? ns : ns?.name;
+  return execFileSync('ip', [...(name ? ['-n', name] : []), ...args], { encoding: 'utf8' });
+}
+
+/** Whether this kernel can create links of a kind (probed in a throw-away namespace). */
+const kinds = new Map<string, boolean>();
+export function kernelHasLinkKind(kind: string): boolean {
+  if (kinds.has(kind)) return kinds.get(kind)!;
+  const ns = uniqueName('probe');
+  execFileSync('ip', ['netns', 'add', ns]);
+  let ok = true;
+  try {
+    const extra = kind === 'vlan' ? ['link', 'lo', 'type', 'vlan', 'id', '5'] : kind === 'ipvlan' || kind === 'macvlan' ? ['link', 'lo', 'type', kind] : ['type', kind];
+    execFileSync('ip', ['-n', ns, 'link', 'add', ...(extra[0] === 'link' ? ['probe0', ...extra] : ['probe0', ...extra])], { stdio: 'pipe' });
+  } catch (e: any) {
+    ok = !/Unknown device type|not supported|Operation not supported/i.test(String(e.stderr ?? e.message));
+  } finally {
+    execFileSync('ip', ['netns', 'del', ns]);
+  }
+  kinds.set(kind, ok);
+  return ok;
+}
