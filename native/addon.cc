@@ -34,34 +34,55 @@ struct Addon {
   int64_t active = 0;
   bool stopped = false;
 
-  void Acquire(Napi::Env env) {
-    if (active++ == 0) tsfn.Ref(env);
+  void Acquire(napi_env env) {
+    if (active++ == 0 && !stopped) napi_ref_threadsafe_function(env, tsfn);
   }
-  void Drop(Napi::Env env) {
-    if (--active == 0) tsfn.Unref(env);
+  void Drop(napi_env env) {
+    if (--active == 0 && !stopped) napi_unref_threadsafe_function(env, tsfn);
   }
 };
 
+// Raw N-API here, not node-addon-api's wrappers: while a worker is being
+// terminated every call may fail, and the wrappers turn a failure into a
+// fatal error. A failed call just means the environment is going away.
 void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*) {
   if (env == nullptr || addon->stopped) return;
   std::vector<Completion> done = addon->engine->TakeCompletions();
-  Napi::HandleScope scope(env);
-  Napi::Function cb = addon->on_complete.Value();
-  for (Completion& c : done) {
+  napi_handle_scope scope;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  napi_value cb, recv;
+  bool ok = napi_get_reference_value(env, addon->on_complete, &cb) == napi_ok && cb != nullptr &&
+            napi_get_undefined(env, &recv) == napi_ok;
+  for (size_t i = 0; ok && i < done.size(); i++) {
+    Completion& c = done[i];
     if (c.kind != Completion::kEvent) addon->Drop(env);
-    napi_value data;
+    napi_value argv[5];
+    ok = napi_create_uint32(env, c.kind, &argv[0]) == napi_ok && napi_create_uint32(env, c.id, &argv[1]) == napi_ok &&
+         napi_create_int32(env, c.err, &argv[2]) == napi_ok &&
+         napi_create_double(env, double(c.value), &argv[3]) == napi_ok;
+    if (!ok) break;
     if (c.data.empty()) {
-      data = env.Undefined();
+      ok = napi_get_undefined(env, &argv[4]) == napi_ok;
     } else {
       auto* bytes = new std::vector<uint8_t>(std::move(c.data));
-      data = Napi::Buffer<uint8_t>::NewOrCopy(env, bytes->data(), bytes->size(),
-                                              [](Napi::Env, uint8_t*, std::vector<uint8_t>* v) { delete v; },
-                                              bytes);
+      ok = napi_create_external_buffer(
+               env, bytes->size(), bytes->data(),
+               [](napi_env, void*, void* hint) { delete static_cast<std::vector<uint8_t>*>(hint); }, bytes,
+               &argv[4]) == napi_ok;
+      if (!ok) {
+        // Runtimes that forbid external buffers: copy instead.
+        void* copy;
+        ok = napi_create_buffer_copy(env, bytes->size(), bytes->data(), &copy, &argv[4]) == napi_ok;
+        delete bytes;
+      }
     }
-    cb.Call({Napi::Number::New(env, c.kind), Napi::Number::New(env, c.id), Napi::Number::New(env, c.err),
-             Napi::Number::New(env, double(c.value)), data});
-    if (env.IsExceptionPending()) return;  // surfaces as an uncaught exception
+    if (!ok) break;
+    napi_value result;
+    // A throwing callback leaves an exception pending: it surfaces as an
+    // uncaught exception once this returns.
+    if (napi_call_function(env, recv, cb, 5, argv, &result) != napi_ok) break;
   }
+  napi_close_handle_scope(env, scope);
 }
 
 Addon* Get(const Napi::CallbackInfo& info) { return info.Env().GetInstanceData<Addon>(); }

@@ -524,7 +524,9 @@ void Engine::DrainEvents(Sock* s) {
 }
 
 void Engine::Finish(Req* r) {
-  Complete({Completion::kRequest, r->id, r->err, 0, std::move(r->replies)});
+  // value = the first sequence number, so JS can map an error ack back to
+  // the index of the message it answers.
+  Complete({Completion::kRequest, r->id, r->err, int64_t(r->seq_first), std::move(r->replies)});
   delete r;
 }
 

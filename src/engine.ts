@@ -77,6 +77,10 @@ export interface Reply {
   firstSeq: number;
 }
 
+// A socket object dropped without close() releases its native socket when
+// collected (nothing can be in flight then: pending requests hold a reference).
+const socketFinalizer = new FinalizationRegistry<number>((handle) => native.closeSocket(handle));
+
 /**
  * A netlink socket (NETLINK_ROUTE or NETLINK_NETFILTER) opened inside a
  * namespace. Requests may be issued concurrently: the engine sends what
@@ -95,6 +99,7 @@ export class NetlinkSocket {
     const task = allocate();
     const p = wait(task);
     this.handle = native.openSocket(task, protocol, nsFd, [], 0);
+    socketFinalizer.register(this, this.handle, this);
     this.opened = p.then(({ errno, value }) => {
       if (errno) this.openError = new NetlinkError(errno, 'open netlink socket');
       return value;
@@ -138,6 +143,7 @@ export class NetlinkSocket {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    socketFinalizer.unregister(this);
     native.closeSocket(this.handle);
   }
 }

@@ -6,8 +6,12 @@ import { getSystemErrorMap } from 'node:util';
 
 const errorMap = getSystemErrorMap();
 
+// libuv names errno 95 ENOTSUP; the kernel (and `ip`) mean EOPNOTSUPP.
+const KERNEL_NAMES: Record<number, string> = { 95: 'EOPNOTSUPP' };
+
 export function errnoName(errno: number): string {
-  return errorMap.get(-Math.abs(errno))?.[0] ?? `E${Math.abs(errno)}`;
+  const abs = Math.abs(errno);
+  return KERNEL_NAMES[abs] ?? errorMap.get(-abs)?.[0] ?? `E${abs}`;
 }
 
 function errnoText(errno: number): string {

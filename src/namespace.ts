@@ -31,6 +31,10 @@ export function sysctlPath(key: string): string {
   return `/proc/sys/${parts.join('/')}`;
 }
 
+// A Namespace dropped without close() gives its descriptor back when
+// collected (its sockets have finalizers of their own).
+const fdFinalizer = new FinalizationRegistry<number>((fd) => native.closeFd(fd));
+
 export class Namespace {
   /** Descriptor that keeps the namespace alive; -1 once closed. */
   fd: number;
@@ -45,6 +49,7 @@ export class Namespace {
     this.fd = fd;
     this.name = opts.name;
     this.isCurrent = opts.isCurrent ?? false;
+    if (!this.isCurrent) fdFinalizer.register(this, fd, this);
   }
 
   private static currentNs?: Namespace;
@@ -164,7 +169,10 @@ export class Namespace {
     this.routeSocket?.close();
     this.netfilterSocket?.close();
     this.routeSocket = this.netfilterSocket = undefined;
-    if (this.fd >= 0 && !this.isCurrent) native.closeFd(this.fd);
+    if (this.fd >= 0 && !this.isCurrent) {
+      fdFinalizer.unregister(this);
+      native.closeFd(this.fd);
+    }
     if (!this.isCurrent) this.fd = -1;
   }
 

@@ -1,0 +1,5 @@
+// The wire format, for callers who build their own messages.
+export * from './netlink.js';
+export * from './schema.js';
+export * from './address.js';
+export * from './rtnetlink.js';

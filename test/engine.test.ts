@@ -1,0 +1,313 @@
+// The native engine against the real kernel: replies matched to requests,
+// errors with the kernel's own text, batching, dumps (multi-part, retried
+// when interrupted), and the addon hazards (close while pending, GC,
+// worker_threads, process exit with work in flight, leaked descriptors).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NetlinkSocket, checkAcks } from '../src/engine.js';
+import { NetlinkError } from '../src/errors.js';
+import { Namespace } from '../src/namespace.js';
+import { native } from '../src/native.js';
+import { NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NETLINK_ROUTE, Writer } from '../src/wire/netlink.js';
+import { RTM_GETLINK, RTM_NEWLINK } from '../src/wire/rtnetlink.js';
+import { NsScope } from './helpers.js';
+
+const IFLA_IFNAME = 3;
+const IFLA_LINKINFO = 18;
+const IFLA_INFO_KIND = 1;
+
+function getLink(name: string, w = new Writer()): Buffer {
+  const m = w.begin(RTM_GETLINK, NLM_F_REQUEST);
+  w.struct(16);
+  w.string(IFLA_IFNAME, name);
+  w.end(m);
+  return Buffer.from(w.finish());
+}
+
+function newLink(w: Writer, name: string, kind: string): void {
+  const m = w.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  w.struct(16);
+  w.string(IFLA_IFNAME, name);
+  const li = w.nest(IFLA_LINKINFO);
+  w.string(IFLA_INFO_KIND, kind);
+  w.endNest(li);
+  w.end(m);
+}
+
+function dumpLinks(): Buffer {
+  const w = new Writer();
+  const m = w.begin(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP);
+  w.struct(16);
+  w.end(m);
+  return Buffer.from(w.finish());
+}
+
+/** ifi_index of each RTM_NEWLINK in a reply. */
+const indexes = (msgs: { payload: Buffer }[]) => msgs.map((m) => m.payload.readInt32LE(4));
+
+const openFds = () => readdirSync('/proc/self/fd').length;
+
+const scope = new NsScope();
+let ns: Namespace;
+beforeAll(async () => {
+  ns = await scope.create('eng');
+});
+afterAll(() => scope.cleanup());
+
+describe('requests and replies', () => {
+  it('answers a GETLINK for lo with lo', async () => {
+    const msgs = await ns.route().call(getLink('lo'), { operation: 'getLink' });
+    expect(msgs).toHaveLength(1);
+    expect(msgs[0].type).toBe(RTM_NEWLINK);
+    expect(indexes(msgs)).toEqual([1]);
+  });
+
+  it('reports the kernel errno as a code, with the operation and subject', async () => {
+    const err = await ns
+      .route()
+      .call(getLink('nope0'), { operation: 'getLink', subject: 'nope0' })
+      .catch((e) => e);
+    expect(err).toBeInstanceOf(NetlinkError);
+    expect(err).toMatchObject({ code: 'ENODEV', errno: 19, operation: 'getLink', subject: 'nope0' });
+    expect(err.message).toMatch(/^getLink nope0: ENODEV/);
+  });
+
+  it("carries the kernel's extended-ack message", async () => {
+    const w = new Writer();
+    newLink(w, 'x0', 'nosuchkind');
+    const err = await ns
+      .route()
+      .call(Buffer.from(w.finish()), { operation: 'createLink', subject: 'x0' })
+      .catch((e) => e);
+    expect(err).toMatchObject({ code: 'EOPNOTSUPP', kernelMessage: 'Unknown device type' });
+  });
+
+  it('matches each of 600 concurrent requests to its own reply, in few sendmsg calls', async () => {
+    const before = native.stats();
+    const names = Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? `nope${i}` : 'lo'));
+    const results = await Promise.allSettled(names.map((n) => ns.route().call(getLink(n), { operation: 'getLink', subject: n })));
+    const after = native.stats();
+    results.forEach((r, i) => {
+      if (names[i] === 'lo') expect(r.status === 'fulfilled' && indexes(r.value)).toEqual([1]);
+      else expect(r.status === 'rejected' && r.reason.subject).toBe(names[i]);
+    });
+    expect(after.requests - before.requests).toBe(600);
+    // Requests queued while the engine is busy share a sendmsg.
+    expect(after.sendmsgs - before.sendmsgs).toBeLessThan(300);
+  });
+
+  it('maps an error inside a pipelined request to the index of the failing message', async () => {
+    const w = new Writer();
+    newLink(w, 'br-a', 'bridge');
+    newLink(w, 'br-a', 'bridge'); // EEXIST
+    newLink(w, 'br-b', 'bridge');
+    const reply = await ns.route().request(Buffer.from(w.finish()), { operation: 'pipeline' });
+    const names = ['br-a', 'br-a', 'br-b'];
+    let err: NetlinkError | undefined;
+    try {
+      checkAcks(reply, { operation: 'pipeline' }, (i) => `create ${names[i]}`);
+    } catch (e) {
+      err = e as NetlinkError;
+    }
+    expect(err).toMatchObject({ code: 'EEXIST', index: 1, item: 'create br-a' });
+    // The kernel processed the messages in order: the third one went through.
+    const links = await ns.route().call(dumpLinks(), { operation: 'dump', dump: true });
+    expect(links.length).toBe(3);
+  });
+});
+
+describe('dumps', () => {
+  it('collects a multi-part dump of 400 links completely', async () => {
+    const big = await scope.create('dump');
+    execFileSync('ip', ['-n', big.name!, '-batch', '-'], {
+      input: Array.from({ length: 200 }, (_, i) => `link add d${i}a type veth peer name d${i}b`).join('\n'),
+    });
+    const msgs = await big.route().call(dumpLinks(), { operation: 'listLinks', dump: true });
+    const idx = indexes(msgs);
+    expect(idx.length).toBe(401);
+    expect(new Set(idx).size).toBe(401);
+  });
+
+  it('retries a dump the kernel marks interrupted, and never returns it torn', async () => {
+    const churn = await scope.create('churn');
+    execFileSync('ip', ['-n', churn.name!, '-batch', '-'], {
+      input: Array.from({ length: 300 }, (_, i) => `link add s${i}a type veth peer name s${i}b`).join('\n'),
+    });
+    const stable = new Set(indexes(await churn.route().call(dumpLinks(), { operation: 'dump', dump: true })));
+    // Another engine (a worker thread has its own) adds and removes links
+    // in the same namespace while this one dumps.
+    const worker = new Worker(
+      `
+      const { parentPort, workerData } = require('node:worker_threads');
+      (async () => {
+        (await import('tsx/esm/api')).register();
+        const { Namespace } = await import(workerData.ns);
+        const { Writer, NLM_F_REQUEST, NLM_F_ACK, NLM_F_CREATE } = await import(workerData.wire);
+        const ns = Namespace.open(workerData.name);
+        let stop = false;
+        parentPort.on('message', () => { stop = true; });
+        for (let i = 0; !stop; i++) {
+          const w = new Writer();
+          for (const [type, flags] of [[16, NLM_F_CREATE], [17, 0]]) {
+            const m = w.begin(type, NLM_F_REQUEST | NLM_F_ACK | flags);
+            w.struct(16);
+            w.string(3, 'churn' + (i % 4));
+            if (type === 16) { const li = w.nest(18); w.string(1, 'bridge'); w.endNest(li); }
+            w.end(m);
+          }
+          await ns.route().request(Buffer.from(w.finish()), { operation: 'churn' });
+        }
+        ns.close();
+        parentPort.postMessage('done');
+      })();
+      `,
+      {
+        eval: true,
+        workerData: {
+          name: churn.name,
+          ns: new URL('../src/namespace.ts', import.meta.url).href,
+          wire: new URL('../src/wire/netlink.ts', import.meta.url).href,
+        },
+      },
+    );
+    const retriesBefore = native.stats().dumpRetries;
+    let complete = 0;
+    let gaveUp = 0;
+    for (let i = 0; i < 40; i++) {
+      try {
+        const idx = indexes(await churn.route().call(dumpLinks(), { operation: 'dump', dump: true }));
+        // Consistent snapshot: no duplicates, every stable link present.
+        expect(new Set(idx).size).toBe(idx.length);
+        for (const s of stable) expect(idx).toContain(s);
+        complete++;
+      } catch (e) {
+        expect((e as NetlinkError).code).toBe('EINTR');
+        gaveUp++;
+      }
+    }
+    worker.postMessage('stop');
+    await new Promise((r) => worker.once('message', r));
+    await worker.terminate();
+    const retries = native.stats().dumpRetries - retriesBefore;
+    console.log(`dump under churn: ${complete} complete, ${gaveUp} gave up after retries, ${retries} retries`);
+    expect(complete).toBeGreaterThan(0);
+    expect(retries).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe('addon hazards', () => {
+  it('settles every pending request when the socket closes under them', async () => {
+    const sock = new NetlinkSocket(NETLINK_ROUTE, ns.nsFd);
+    const w = new Writer();
+    const req = getLink('lo', w);
+    const ps = Array.from({ length: 300 }, () => sock.request(req, { operation: 'getLink' }));
+    sock.close();
+    const results = await Promise.allSettled(ps);
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason.code).toBe('ECANCELED');
+    }
+    await expect(sock.request(req, { operation: 'getLink' })).rejects.toMatchObject({ code: 'EBADF' });
+  });
+
+  it('leaks no descriptors across 100 sockets and 100 namespaces', async () => {
+    const base = openFds();
+    for (let i = 0; i < 100; i++) {
+      const s = new NetlinkSocket(NETLINK_ROUTE);
+      await s.call(getLink('lo'), { operation: 'getLink' });
+      s.close();
+    }
+    for (let i = 0; i < 100; i++) {
+      const n = await Namespace.create();
+      await n.route().call(getLink('lo'), { operation: 'getLink' });
+      n.close();
+    }
+    await new Promise((r) => setTimeout(r, 50)); // closes run on the engine thread
+    expect(openFds()).toBe(base);
+  });
+
+  it('closes sockets and namespaces dropped without close() once collected', async () => {
+    const base = openFds();
+    await (async () => {
+      for (let i = 0; i < 50; i++) {
+        const n = await Namespace.create();
+        await n.route().call(getLink('lo'), { operation: 'getLink' });
+      }
+    })();
+    expect(openFds()).toBeGreaterThanOrEqual(base + 100);
+    for (let i = 0; i < 10 && openFds() > base; i++) {
+      (globalThis as { gc?: () => void }).gc?.();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(openFds()).toBe(base);
+  });
+
+  it('works in worker threads, each with its own engine, and survives their termination', async () => {
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      (async () => {
+        (await import('tsx/esm/api')).register();
+        const { Namespace } = await import(workerData.ns);
+        const { Writer, NLM_F_REQUEST } = await import(workerData.wire);
+        const w = new Writer(); const m = w.begin(18, NLM_F_REQUEST); w.struct(16); w.string(3, 'lo'); w.end(m);
+        const req = Buffer.from(w.finish());
+        const msgs = await Namespace.current().route().call(req, { operation: 'getLink' });
+        parentPort.postMessage(msgs[0].payload.readInt32LE(4));
+        // Keep requests in flight until terminated.
+        for (;;) await Namespace.current().route().request(req, { operation: 'getLink' });
+      })();
+    `;
+    const workerData = {
+      ns: new URL('../src/namespace.ts', import.meta.url).href,
+      wire: new URL('../src/wire/netlink.ts', import.meta.url).href,
+    };
+    const workers = Array.from({ length: 3 }, () => new Worker(code, { eval: true, workerData }));
+    const got = await Promise.all(workers.map((w) => new Promise((r) => w.once('message', r))));
+    expect(got).toEqual([1, 1, 1]);
+    await Promise.all(workers.map((w) => w.terminate()));
+    // The main thread's engine is unaffected.
+    expect(indexes(await ns.route().call(getLink('lo'), { operation: 'getLink' }))).toEqual([1]);
+  });
+
+  it('lets the process exit on its own with an idle socket, and exit cleanly with requests in flight', () => {
+    const prelude = `
+      import { Namespace } from ${JSON.stringify(new URL('../src/namespace.ts', import.meta.url).href)};
+      import { Writer, NLM_F_REQUEST } from ${JSON.stringify(new URL('../src/wire/netlink.ts', import.meta.url).href)};
+      const w = new Writer(); const m = w.begin(18, NLM_F_REQUEST); w.struct(16); w.string(3, 'lo'); w.end(m);
+      const req = Buffer.from(w.finish());
+      const sock = Namespace.current().route();
+    `;
+    const run = (body: string) =>
+      spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', prelude + body], { encoding: 'utf8', timeout: 20_000 });
+    // Idle after one request: nothing keeps the loop alive.
+    const idle = run(`await sock.call(req, { operation: 'getLink' }); console.log('idle-ok');`);
+    expect(idle.stdout).toContain('idle-ok');
+    expect(idle.status).toBe(0);
+    // Exit while 5,000 requests are in flight: the cleanup hook stops the engine.
+    const busy = run(`for (let i = 0; i < 5000; i++) sock.request(req, { operation: 'getLink' }); setImmediate(() => process.exit(7));`);
+    expect(busy.signal).toBeNull();
+    expect(busy.status).toBe(7);
+  });
+
+  it('gives EPERM with a hint when the caller lacks CAP_NET_ADMIN', () => {
+    const script = `
+      import { Namespace } from ${JSON.stringify(new URL('../src/namespace.ts', import.meta.url).href)};
+      import { Writer, NLM_F_REQUEST, NLM_F_ACK, NLM_F_CREATE } from ${JSON.stringify(new URL('../src/wire/netlink.ts', import.meta.url).href)};
+      const w = new Writer(); const m = w.begin(16, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE); w.struct(16); w.string(3, 'br-x');
+      const li = w.nest(18); w.string(1, 'bridge'); w.endNest(li); w.end(m);
+      try { await Namespace.current().route().call(Buffer.from(w.finish()), { operation: 'createBridge', subject: 'br-x' }); console.log('no error'); }
+      catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      uid: 65534,
+      gid: 65534,
+      env: { ...process.env, HOME: '/tmp' },
+      timeout: 20_000,
+    });
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out.code).toBe('EPERM');
+    expect(out.message).toMatch(/CAP_NET_ADMIN/);
+  });
+});
