@@ -1,0 +1,158 @@
+// Bench 4: the whole container setup — new namespace, veth with its peer
+// born inside it as eth0, host end on a bridge, both ends up, 172.18.x.y/16
+// on eth0, default route via the bridge's 172.18.0.1 — and its removal.
+// References: bench/c/container.c (plain rtnetlink, one request + ack per
+// step; removal by link group and by dropping the namespaces), Node spawning
+// `ip` per step, and `ip -batch` per container.
+// Targets: connect of 200 ≤ 1.2× the C composite and ≥ 15× faster than
+// spawning ip per step; removing 200 ≤ 1.5× the C group teardown.
+import { runC, type CSamples } from './lib/c.js';
+import { addNetns, delNetns, execFileP, ip, nsName, runWithInput } from './lib/proc.js';
+import type { Bench, BenchResult } from './lib/report.js';
+import { summarize, timeEach } from './lib/stats.js';
+
+export const N = 200;
+export const IP_PER_STEP = 20;
+export const IP_BATCH = 50;
+
+/** The container's address, as bench/c/container.c assigns it: 172.18.0.0 + i + 2. */
+export function containerAddress(i: number): string {
+  const v = (172 << 24) | (18 << 16) | (i + 2);
+  return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+}
+
+interface CContainer {
+  connect: CSamples;
+  steps: Record<string, CSamples>;
+  remove_group: { n: number; total_us: number; us_per_container: number };
+  remove_netns: { n: number; total_us: number; us_per_container: number };
+}
+
+/** A host namespace with bridge nwbr0 172.18.0.1/16 up, like container.c's home. */
+function hostWithBridge(tag: string): string {
+  const host = addNetns(tag);
+  ip('-n', host, 'link', 'add', 'nwbr0', 'type', 'bridge');
+  ip('-n', host, 'addr', 'add', '172.18.0.1/16', 'dev', 'nwbr0');
+  ip('-n', host, 'link', 'set', 'nwbr0', 'up');
+  return host;
+}
+
+function checkContainer(c: string, i: number): void {
+  const routes = ip('-n', c, 'route', 'show', 'default');
+  const addrs = ip('-n', c, '-o', 'addr', 'show', 'dev', 'eth0');
+  if (!routes.includes('via 172.18.0.1') || !addrs.includes(`${containerAddress(i)}/16`)) {
+    throw new Error(`container ${c} is not set up: ${addrs.trim()} / ${routes.trim()}`);
+  }
+}
+
+/** Separate `ip` processes per step, awaited; µs per container. */
+async function ipPerStep(n: number): Promise<number[]> {
+  const host = hostWithBridge('ipstep');
+  const made: string[] = [];
+  try {
+    const connect = async (i: number) => {
+      const c = nsName('c');
+      made.push(c);
+      const h = `nwc${i}`;
+      const steps = [
+        ['netns', 'add', c],
+        ['-n', host, 'link', 'add', h, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c],
+        ['-n', host, 'link', 'set', h, 'master', 'nwbr0'],
+        ['-n', host, 'link', 'set', h, 'up'],
+        ['-n', c, 'link', 'set', 'eth0', 'up'],
+        ['-n', c, 'addr', 'add', `${containerAddress(i)}/16`, 'dev', 'eth0'],
+        ['-n', c, 'route', 'add', 'default', 'via', '172.18.0.1'],
+      ];
+      for (const s of steps) await execFileP('ip', s);
+    };
+    await connect(1000); // warm-up
+    const us = await timeEach(n, connect);
+    checkContainer(made[made.length - 1], n - 1);
+    return us;
+  } finally {
+    for (const c of made) delNetns(c);
+    delNetns(host);
+  }
+}
+
+/**
+ * `ip -batch` per container: `ip netns add` (inside `ip -n HOST -batch` the
+ * namespace's bind mount lands in ip's private mount namespace and is lost),
+ * one `ip -n HOST -batch -` for the host side, one `ip -n C -batch -` inside.
+ */
+async function ipBatch(n: number): Promise<number[]> {
+  const host = hostWithBridge('ipbatch');
+  const made: string[] = [];
+  try {
+    const connect = async (i: number) => {
+      const c = nsName('c');
+      made.push(c);
+      const h = `nwc${i}`;
+      await execFileP('ip', ['netns', 'add', c]);
+      await runWithInput('ip', ['-n', host, '-batch', '-'], `link add ${h} type veth peer name eth0 netns ${c}\nlink set ${h} master nwbr0\nlink set ${h} up\n`);
+      await runWithInput('ip', ['-n', c, '-batch', '-'], `link set eth0 up\naddr add ${containerAddress(i)}/16 dev eth0\nroute add default via 172.18.0.1\n`);
+    };
+    await connect(1000); // warm-up
+    const us = await timeEach(n, connect);
+    checkContainer(made[made.length - 1], n - 1);
+    return us;
+  } finally {
+    for (const c of made) delNetns(c);
+    delNetns(host);
+  }
+}
+
+const PENDING_CONNECT = 'needs the network layer connect (src/network/) over createVethPair, addresses and routes';
+const PENDING_REMOVE = 'needs the network layer disconnect/remove (src/network/)';
+
+const bench: Bench = {
+  name: 'container',
+  description: `container setup composite: ${N} one at a time, removal by group and by namespace; vs ip per step and ip -batch`,
+  async run(): Promise<BenchResult> {
+    const c = await runC<CContainer>('container', [N]);
+    const perStep = summarize(await ipPerStep(IP_PER_STEP));
+    const batch = summarize(await ipBatch(IP_BATCH));
+    const ms = (us: number) => us / 1000;
+
+    return {
+      rows: [
+        {
+          metric: `connect one container (median, 2 rounds of ${N})`,
+          unit: 'ms/container',
+          pending: PENDING_CONNECT,
+          reference: ms(c.connect.median_us),
+          referenceName: 'C',
+          target: { kind: 'max-ratio', value: 1.2, text: '≤ 1.2× C' },
+        },
+        {
+          metric: 'connect vs spawning ip per step (median)',
+          unit: 'ms/container',
+          pending: PENDING_CONNECT,
+          reference: ms(perStep.median),
+          referenceName: 'ip per step',
+          target: { kind: 'min-speedup', value: 15, text: '≥ 15× faster' },
+        },
+        {
+          metric: `remove ${N} containers`,
+          unit: 'ms/container',
+          pending: PENDING_REMOVE,
+          reference: ms(c.remove_group.us_per_container),
+          referenceName: 'C group',
+          target: { kind: 'max-ratio', value: 1.5, text: '≤ 1.5× C group' },
+        },
+        { metric: `C: connect (mean of 2×${N}; periodic kernel work gives a tail)`, unit: 'ms/container', reference: ms(c.connect.mean_us), referenceName: 'C' },
+        { metric: `C: remove ${N} by dropping namespaces`, unit: 'ms/container', reference: ms(c.remove_netns.us_per_container), referenceName: 'C netns' },
+        { metric: `ip -batch per container (3 processes, ${IP_BATCH} containers, median)`, unit: 'ms/container', reference: ms(batch.median), referenceName: 'ip -batch' },
+      ],
+      notes: [
+        `C connect steps, median µs: ${Object.entries(c.steps)
+          .map(([k, v]) => `${k} ${v.median_us.toFixed(0)}`)
+          .join(', ')}`,
+        `ip per step: 7 processes per container (netns add, link add, master, up, eth0 up, addr, route), ${IP_PER_STEP} containers`,
+      ],
+      raw: { c, ipPerStepUs: perStep, ipBatchUs: batch },
+    };
+  },
+};
+
+export default bench;

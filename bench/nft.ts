@@ -1,0 +1,147 @@
+// Bench 5: publishing ports with the map ruleset of KERNEL-FACTS.md. The
+// reference is the `nft` tool itself, run in a named namespace through
+// `ip netns exec`: one `nft -f` file with the table, its chains and N map
+// elements; and one `nft add element` process per port, with the map empty
+// and with 10,000 elements present.
+// Targets: publishing 10,000 ports in one call no slower than `nft -f`;
+// adding one port with 10,000 present ≤ 2× adding one with none; ≥ 100×
+// faster than one nft process per port.
+import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { addNetns, delNetns, execFileP } from './lib/proc.js';
+import type { Bench, BenchResult } from './lib/report.js';
+import { median, summarize, timeEach, usSince } from './lib/stats.js';
+
+export const N = 10_000;
+export const PER_PROCESS = 50;
+export const TABLE = 'nwbench';
+
+/** Published port i: tcp . (10000 + i) → 172.18.(x).(y) . 5000, the container address 172.18.0.0 + 2 + i/… */
+export function elementFor(i: number): { proto: 'tcp'; port: number; address: string; targetPort: number } {
+  const v = (172 << 24) | (18 << 16) | (2 + (i % 60000));
+  return { proto: 'tcp', port: 10000 + i, address: `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`, targetPort: 5000 };
+}
+
+const elementText = (i: number) => {
+  const e = elementFor(i);
+  return `${e.proto} . ${e.port} : ${e.address} . ${e.targetPort}`;
+};
+
+/** The ruleset of KERNEL-FACTS.md ("A publishing ruleset…") with n map elements, as an `nft -f` file. */
+export function rulesetText(n: number): string {
+  const lines = [
+    `table ip ${TABLE} {`,
+    '  map pub { type inet_proto . inet_service : ipv4_addr . inet_service; }',
+    '  chain pre {',
+    '    type nat hook prerouting priority dstnat;',
+    '    fib daddr type local dnat ip to meta l4proto . th dport map @pub',
+    '  }',
+    '  chain out {',
+    '    type nat hook output priority -100;',
+    '    fib daddr type local dnat ip to meta l4proto . th dport map @pub',
+    '  }',
+    '  chain post {',
+    '    type nat hook postrouting priority srcnat;',
+    '    ip saddr 172.18.0.0/16 oifname != "br0" masquerade',
+    '    ip saddr 127.0.0.0/8 oifname "br0" masquerade',
+    '    ct status dnat ip saddr 172.18.0.0/16 oifname "br0" masquerade',
+    '  }',
+    '}',
+  ];
+  if (n > 0) {
+    lines.push(`add element ip ${TABLE} pub {`);
+    for (let i = 0; i < n; i++) lines.push(`  ${elementText(i)}${i < n - 1 ? ',' : ''}`);
+    lines.push('}');
+  }
+  return lines.join('\n') + '\n';
+}
+
+const nft = (ns: string, ...args: string[]) => execFileP('ip', ['netns', 'exec', ns, 'nft', ...args], { maxBuffer: 64 << 20 });
+
+async function countElements(ns: string): Promise<number> {
+  const { stdout } = await nft(ns, '-j', 'list', 'map', 'ip', TABLE, 'pub');
+  const map = JSON.parse(stdout).nftables.find((o: any) => o.map)?.map;
+  return map?.elem?.length ?? 0;
+}
+
+/** One `ip netns exec NS nft add element …` process per port, awaited; µs each. */
+function addPerProcess(ns: string, n: number, first: number): Promise<number[]> {
+  return timeEach(n, (i) => nft(ns, 'add', 'element', 'ip', TABLE, 'pub', `{ ${elementText(first + i)} }`));
+}
+
+const PENDING = 'needs nftables sets/maps and batched element adds (src/nftables/)';
+
+const bench: Bench = {
+  name: 'nft',
+  description: `port publishing map: ${N.toLocaleString('en')} ports via nft -f; one nft process per port (${PER_PROCESS}), empty map and ${N.toLocaleString('en')} present`,
+  async run(): Promise<BenchResult> {
+    const dir = mkdtempSync(join(tmpdir(), 'nwb-nft-'));
+    const ns = addNetns('nft');
+    try {
+      const full = join(dir, 'full.nft');
+      const empty = join(dir, 'empty.nft');
+      writeFileSync(full, rulesetText(N));
+      writeFileSync(empty, rulesetText(0));
+
+      // nft -f with N elements into an empty namespace, 3 times.
+      const loadUs: number[] = [];
+      for (let r = 0; r < 3; r++) {
+        const t0 = process.hrtime.bigint();
+        await nft(ns, '-f', full);
+        loadUs.push(usSince(t0));
+        const got = await countElements(ns);
+        if (got !== N) throw new Error(`nft -f loaded ${got} elements, expected ${N}`);
+        await nft(ns, 'delete', 'table', 'ip', TABLE);
+      }
+
+      await nft(ns, '-f', empty);
+      await addPerProcess(ns, 2, N + 100); // warm-up
+      const none = summarize(await addPerProcess(ns, PER_PROCESS, N));
+      await nft(ns, 'delete', 'table', 'ip', TABLE);
+
+      await nft(ns, '-f', full);
+      const present = summarize(await addPerProcess(ns, PER_PROCESS, N));
+      const got = await countElements(ns);
+      if (got !== N + PER_PROCESS) throw new Error(`map has ${got} elements, expected ${N + PER_PROCESS}`);
+
+      const loadMs = median(loadUs) / 1000;
+      return {
+        rows: [
+          {
+            metric: `publish ${N.toLocaleString('en')} ports in one call`,
+            unit: 'ms',
+            pending: PENDING,
+            reference: loadMs,
+            referenceName: 'nft -f',
+            target: { kind: 'max-ratio', value: 1, text: 'no slower than nft -f' },
+            note: `nft -f: table + 3 chains + ${N.toLocaleString('en')} elements, median of 3 (${((median(loadUs) / N)).toFixed(1)} µs/element)`,
+          },
+          {
+            metric: `add one port, ${N.toLocaleString('en')} present vs none`,
+            unit: 'ms/op',
+            pending: PENDING,
+            referenceName: 'netweave, empty map',
+            target: { kind: 'max-ratio', value: 2, text: '≤ 2× with none' },
+          },
+          {
+            metric: 'add one port vs one nft process per port (median)',
+            unit: 'ms/op',
+            pending: PENDING,
+            reference: none.median / 1000,
+            referenceName: 'nft process',
+            target: { kind: 'min-speedup', value: 100, text: '≥ 100× faster' },
+            note: 'each nft process runs through `ip netns exec`, which adds its own exec and mount setup',
+          },
+          { metric: `nft process per port, ${N.toLocaleString('en')} present (median)`, unit: 'ms/op', reference: present.median / 1000, referenceName: 'nft process' },
+        ],
+        raw: { nftLoadUs: loadUs, perProcessEmptyUs: none, perProcessPresentUs: present },
+      };
+    } finally {
+      delNetns(ns);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;
