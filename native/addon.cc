@@ -20,6 +20,8 @@
 namespace netweave {
 namespace {
 
+constexpr size_t kCopyLimit = 16 << 10;
+
 struct Addon;
 void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*);
 using Tsfn = Napi::TypedThreadSafeFunction<Addon, void, CallJs>;
@@ -63,6 +65,11 @@ void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*) {
     if (!ok) break;
     if (c.data.empty()) {
       ok = napi_get_undefined(env, &argv[4]) == napi_ok;
+    } else if (c.data.size() <= kCopyLimit) {
+      // Small replies are copied: cheaper than an external buffer, whose
+      // finalizer costs the GC more than the copy does.
+      void* copy;
+      ok = napi_create_buffer_copy(env, c.data.size(), c.data.data(), &copy, &argv[4]) == napi_ok;
     } else {
       auto* bytes = new std::vector<uint8_t>(std::move(c.data));
       ok = napi_create_external_buffer(

@@ -30,7 +30,12 @@ constexpr int kMaxDumpRetries = 8;
 // an awaited request loop re-submits within a few µs, and catching it here
 // saves an eventfd write plus an epoll wake-up on the way in.
 constexpr int64_t kSpinNanos = 30'000;
-constexpr size_t kRxBufSize = 1 << 20;
+// Replies are read with recvmmsg into slots: one syscall for many replies.
+// A unicast reply is sized to its content and dump parts stay under 32 KiB,
+// so 128 KiB slots hold any reply seen in practice; a bigger one arrives
+// truncated and fails its request with EMSGSIZE instead of vanishing.
+constexpr unsigned kRxSlots = 16;
+constexpr size_t kRxSlotSize = 128 << 10;
 
 int64_t NowNanos() {
   timespec ts;
@@ -88,7 +93,7 @@ int Engine::Start() {
   ev.events = EPOLLIN;
   ev.data.u64 = 0;  // handle 0 is the wake-up fd; sockets start at 1
   if (epoll_ctl(epfd_, EPOLL_CTL_ADD, wakefd_, &ev) != 0) return -errno;
-  rxbuf_.resize(kRxBufSize);
+  rxbuf_.resize(kRxSlots * kRxSlotSize);
   thread_ = std::thread([this] { Loop(); });
   return 0;
 }
@@ -417,22 +422,33 @@ void Engine::FinishBatch(Sock* s, std::vector<Req*>& batch) {
   }
 }
 
-void Engine::Drain(Sock* s) {
+// Reads up to kRxSlots datagrams; returns how many, 0 at EAGAIN, -errno.
+int Engine::Receive(Sock* s, mmsghdr* msgs, iovec* iov) {
+  for (unsigned i = 0; i < kRxSlots; i++) {
+    iov[i] = {rxbuf_.data() + i * kRxSlotSize, kRxSlotSize};
+    msgs[i] = {};
+    msgs[i].msg_hdr.msg_iov = &iov[i];
+    msgs[i].msg_hdr.msg_iovlen = 1;
+  }
   for (;;) {
-    iovec iov{rxbuf_.data(), rxbuf_.size()};
-    sockaddr_nl from{};
-    msghdr msg{};
-    msg.msg_name = &from;
-    msg.msg_namelen = sizeof(from);
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
+    int n = recvmmsg(s->fd, msgs, kRxSlots, MSG_DONTWAIT, nullptr);
+    if (n >= 0) return n;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    return -errno;
+  }
+}
+
+void Engine::Drain(Sock* s) {
+  mmsghdr msgs[kRxSlots];
+  iovec iov[kRxSlots];
+  for (;;) {
+    int n = Receive(s, msgs, iov);
+    if (n == 0) break;
     if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       // ENOBUFS: a reply was dropped, so no in-flight request can be
       // trusted. Anything else: the socket is unusable. Fail them all.
-      int err = errno;
+      int err = -n;
       for (Req* r : s->inflight) {
         r->err = err;
         Finish(r);
@@ -442,8 +458,15 @@ void Engine::Drain(Sock* s) {
       if (err == ENOBUFS) continue;
       break;
     }
-    if (msg.msg_flags & MSG_TRUNC) continue;  // cannot happen with a 1 MiB buffer
-    Dispatch(s, rxbuf_.data(), size_t(n));
+    for (int i = 0; i < n; i++) {
+      const uint8_t* data = static_cast<const uint8_t*>(iov[i].iov_base);
+      size_t len = msgs[i].msg_len;
+      if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        FailTruncated(s, data, len);
+        continue;
+      }
+      Dispatch(s, data, len);
+    }
   }
   // A finished dump is either complete or, if the kernel saw the data change
   // under it, sent again a bounded number of times.
@@ -495,32 +518,50 @@ void Engine::Dispatch(Sock* s, const uint8_t* buf, size_t len) {
 }
 
 void Engine::DrainEvents(Sock* s) {
+  mmsghdr msgs[kRxSlots];
+  iovec iov[kRxSlots];
   std::vector<uint8_t> data;
   for (;;) {
-    iovec iov{rxbuf_.data(), rxbuf_.size()};
-    msghdr msg{};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    ssize_t n = recvmsg(s->fd, &msg, MSG_DONTWAIT);
+    int n = Receive(s, msgs, iov);
+    if (n == 0) break;
     if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
       // The receive buffer overran and events were lost: the subscriber must
       // re-read the state. Deliver what came before, then the signal.
-      int err = errno;
       if (!data.empty()) Complete({Completion::kEvent, s->handle, 0, 0, std::move(data)});
       data.clear();
-      Complete({Completion::kEvent, s->handle, err, 0, {}});
-      if (err == ENOBUFS) continue;
+      Complete({Completion::kEvent, s->handle, -n, 0, {}});
+      if (n == -ENOBUFS) continue;
       break;
     }
-    data.insert(data.end(), rxbuf_.data(), rxbuf_.data() + n);
+    for (int i = 0; i < n; i++) {
+      const uint8_t* p = static_cast<const uint8_t*>(iov[i].iov_base);
+      // A truncated event is an event lost: same signal as an overrun.
+      if (msgs[i].msg_hdr.msg_flags & MSG_TRUNC) {
+        if (!data.empty()) Complete({Completion::kEvent, s->handle, 0, 0, std::move(data)});
+        data.clear();
+        Complete({Completion::kEvent, s->handle, EMSGSIZE, 0, {}});
+        continue;
+      }
+      data.insert(data.end(), p, p + msgs[i].msg_len);
+    }
     if (data.size() >= (1 << 20)) {
       Complete({Completion::kEvent, s->handle, 0, 0, std::move(data)});
       data.clear();
     }
   }
   if (!data.empty()) Complete({Completion::kEvent, s->handle, 0, 0, std::move(data)});
+}
+
+// The header of a truncated datagram is intact: fail the request it belongs to.
+void Engine::FailTruncated(Sock* s, const uint8_t* buf, size_t len) {
+  if (len < NLMSG_HDRLEN) return;
+  uint32_t seq = reinterpret_cast<const nlmsghdr*>(buf)->nlmsg_seq;
+  for (Req* r : s->inflight) {
+    if (seq >= r->seq_first && seq <= r->seq_last) {
+      r->err = EMSGSIZE;
+      if (r == s->dump) r->done = true;
+    }
+  }
 }
 
 void Engine::Finish(Req* r) {

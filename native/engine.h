@@ -19,6 +19,9 @@
 #include <unordered_map>
 #include <vector>
 
+struct mmsghdr;
+struct iovec;
+
 namespace netweave {
 
 enum RequestFlags : uint32_t {
@@ -95,7 +98,9 @@ class Engine {
   void Open(Command& cmd);
   void Close(uint32_t handle, int err);
   bool SendBatch(Sock* s);
+  int Receive(Sock* s, struct mmsghdr* msgs, struct iovec* iov);
   void Drain(Sock* s);
+  void FailTruncated(Sock* s, const uint8_t* buf, size_t len);
   void DrainEvents(Sock* s);
   void Dispatch(Sock* s, const uint8_t* buf, size_t len);
   void Finish(Req* r);
