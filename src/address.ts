@@ -1,0 +1,464 @@
+// Interface addresses over rtnetlink (RTM_NEWADDR / RTM_DELADDR /
+// RTM_GETADDR): `ip addr add|replace|del|show`, IPv4 and IPv6.
+//
+// Also home of the small pieces the address, route and neighbour modules
+// share: interface-name resolution, option checks and flag naming.
+import type { NetlinkSocket } from './engine.js';
+import { NetlinkError } from './errors.js';
+import { linkTarget, type LinkRef } from './link.js';
+import { Namespace } from './namespace.js';
+import * as validate from './validate.js';
+import { AF_INET, AF_INET6, AF_UNSPEC, ipToBytes, networkBytes, parseCidr, type Cidr } from './wire/address.js';
+import {
+  decodeAddrMessage,
+  decodeIfaCacheinfo,
+  encodeIfaCacheinfo,
+  encodeIfaddrmsg,
+  IFA_ADDRESS,
+  IFA_BROADCAST,
+  IFA_CACHEINFO,
+  IFA_F_NODAD,
+  IFA_F_NOPREFIXROUTE,
+  IFA_FLAG_NAMES,
+  IFA_FLAGS,
+  IFA_INFINITY_LIFE_TIME,
+  IFA_LABEL,
+  IFA_LOCAL,
+  IFA_RT_PRIORITY,
+} from './wire/addr.js';
+import { NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, Writer, type Message, type RawAttr } from './wire/netlink.js';
+import { RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_NAMES, RT_SCOPE_NOWHERE, RT_SCOPE_SITE, RT_SCOPE_UNIVERSE } from './wire/route.js';
+import { RTM_DELADDR, RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK } from './wire/rtnetlink.js';
+
+// ---------------------------------------------------------------------------
+// Shared helpers (internal to the address, route, neighbour and event modules)
+
+export type { LinkRef };
+
+/** A checked interface reference: an index (no lookup needed) or a name, and the namespace a Link was read in. */
+export type LinkTarget = ReturnType<typeof linkTarget>;
+
+export type Family = 'inet' | 'inet6';
+
+export const FAMILY_NAMES: Readonly<Record<number, Family>> = { [AF_INET]: 'inet', [AF_INET6]: 'inet6' };
+
+export function familyNumber(family: unknown, arg = 'family'): number {
+  if (family === undefined) return AF_UNSPEC;
+  return validate.oneOf(family, ['inet', 'inet6'] as const, arg) === 'inet' ? AF_INET : AF_INET6;
+}
+
+/** Throws a TypeError for an option key the function does not know (a typo must not be ignored). */
+export function checkOptions(opts: object | undefined, known: ReadonlySet<string>, fn: string): void {
+  if (opts === undefined) return;
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
+  for (const key in opts) {
+    if (!known.has(key)) throw new TypeError(`${fn}: unknown option ${JSON.stringify(key)} (known: ${[...known].join(', ')})`);
+  }
+}
+
+/** The namespace to act in: the `ns` option, else that of a Link argument, else the current one. */
+export function nsOf(ns: unknown, ...targets: (LinkTarget | undefined)[]): Namespace {
+  if (ns !== undefined) {
+    if (!(ns instanceof Namespace)) throw new TypeError('ns must be a Namespace');
+    return ns;
+  }
+  for (const t of targets) if (t?.ns) return t.ns;
+  return Namespace.current();
+}
+
+export function flagNames(bits: number, table: readonly (readonly [number, string])[]): string[] {
+  const out: string[] = [];
+  for (const [bit, name] of table) if (bits & bit) out.push(name);
+  return out;
+}
+
+export type ScopeName = 'global' | 'site' | 'link' | 'host' | 'nowhere';
+const SCOPES: Record<ScopeName, number> = {
+  global: RT_SCOPE_UNIVERSE,
+  site: RT_SCOPE_SITE,
+  link: RT_SCOPE_LINK,
+  host: RT_SCOPE_HOST,
+  nowhere: RT_SCOPE_NOWHERE,
+};
+
+/** A scope name or number → the rt_scope_t value. */
+export function scopeNumber(scope: unknown, arg = 'scope'): number {
+  if (typeof scope === 'number') return validate.uint(scope, arg, 255);
+  return SCOPES[validate.oneOf(scope, Object.keys(SCOPES) as ScopeName[], arg)];
+}
+
+export function scopeName(scope: number): ScopeName | number {
+  return (RT_SCOPE_NAMES[scope] as ScopeName | undefined) ?? scope;
+}
+
+// struct ifinfomsg { u8 family; u8 pad; u16 type; s32 index; u32 flags; u32 change; }
+const IFINFOMSG_SIZE = 16;
+const IFLA_IFNAME = 3;
+const IFLA_EXT_MASK = 29;
+const IFLA_ALT_IFNAME = 53;
+const RTEXT_FILTER_SKIP_STATS = 1 << 3;
+
+const lookupWriter = new Writer(64);
+const lookups = new WeakMap<Namespace, Map<string, Promise<number>>>();
+
+/** Validates an interface argument (name, altname, index or Link) without any syscall. */
+export function checkLink(link: unknown, arg: string): LinkTarget {
+  return linkTarget(link, arg);
+}
+
+/**
+ * The index of a checked interface: as is when known (an index or a Link),
+ * else one RTM_GETLINK by IFLA_IFNAME / IFLA_ALT_IFNAME (a direct get, never
+ * a dump). Calls made in the same synchronous run share one lookup —
+ * equivalent to each doing its own, since nothing the caller awaits can run
+ * in between — so a burst of 1,000 calls naming one interface costs one
+ * get. Nothing is cached beyond that run. A missing interface is
+ * NetlinkError ENODEV with `operation` and `subject` naming the caller's
+ * function and the interface.
+ */
+export function indexOf(ns: Namespace, t: LinkTarget, operation: string): number | Promise<number> {
+  if (t.index) return t.index;
+  const name = t.name!;
+  let inFlight = lookups.get(ns);
+  if (!inFlight) lookups.set(ns, (inFlight = new Map()));
+  let p = inFlight.get(name);
+  if (!p) {
+    const map = inFlight;
+    p = lookupIndex(ns.route(), name);
+    map.set(name, p);
+    queueMicrotask(() => map.delete(name));
+  }
+  return p.catch((e: unknown) => {
+    if (!(e instanceof NetlinkError)) throw e;
+    throw new NetlinkError(e.errno, operation, {
+      subject: name,
+      kernelMessage: e.code === 'ENODEV' ? `no interface named ${JSON.stringify(name)}` : e.kernelMessage,
+    });
+  });
+}
+
+async function lookupIndex(sock: NetlinkSocket, name: string): Promise<number> {
+  const w = lookupWriter;
+  w.off = 0;
+  const m = w.begin(RTM_GETLINK, NLM_F_REQUEST);
+  w.struct(IFINFOMSG_SIZE);
+  w.string(Buffer.byteLength(name) > 15 ? IFLA_ALT_IFNAME : IFLA_IFNAME, name);
+  w.u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+  w.end(m);
+  const data = await sock.call(w.finish(), { operation: 'resolve link', subject: name });
+  const reply = data.find((d) => d.type === RTM_NEWLINK);
+  if (!reply || reply.payload.length < IFINFOMSG_SIZE) throw new NetlinkError(19 /* ENODEV */, 'resolve link', { subject: name });
+  return reply.payload.readInt32LE(4);
+}
+
+// ---------------------------------------------------------------------------
+// Addresses
+
+export type AddressFlag =
+  | 'secondary'
+  | 'nodad'
+  | 'optimistic'
+  | 'dadfailed'
+  | 'homeaddress'
+  | 'deprecated'
+  | 'tentative'
+  | 'permanent'
+  | 'mngtmpaddr'
+  | 'noprefixroute'
+  | 'autojoin'
+  | 'stable-privacy';
+
+/** An address as the kernel reports it (RTM_NEWADDR). */
+export interface Address {
+  family: Family;
+  /** Index of the interface it is on. */
+  ifindex: number;
+  /** The local address (IFA_LOCAL, or IFA_ADDRESS when there is no IFA_LOCAL). */
+  address: string;
+  prefix: number;
+  /** "address/prefix", as accepted by deleteAddress. */
+  cidr: string;
+  /** Point-to-point peer (IFA_ADDRESS when it differs from IFA_LOCAL). */
+  peer?: string;
+  broadcast?: string;
+  anycast?: string;
+  /** IPv4 label (IFA_LABEL), e.g. "eth0" or "eth0:1". */
+  label?: string;
+  scope: ScopeName | number;
+  /** IFA_F_* as names; `rawFlags` holds the bits. */
+  flags: AddressFlag[];
+  rawFlags: number;
+  /** Seconds; Infinity = forever. */
+  validLifetime: number;
+  preferredLifetime: number;
+  /** When created / last updated, in hundredths of a second since boot (ifa_cacheinfo). */
+  created?: number;
+  updated?: number;
+  /** Metric of the prefix route (IFA_RT_PRIORITY). */
+  metric?: number;
+  /** IFA_PROTO: who added it (0 unspec, 1 kernel loopback, 2 kernel RA, 3 kernel link-local). */
+  protocol?: number;
+  /** Attributes this version does not decode, raw. */
+  unknown?: RawAttr[];
+}
+
+const lifetime = (v: number): number => (v === IFA_INFINITY_LIFE_TIME ? Infinity : v);
+
+/** Decodes one RTM_NEWADDR/RTM_DELADDR payload. */
+export function decodeAddress(payload: Buffer): Address {
+  const { header: h, attrs: a } = decodeAddrMessage(payload);
+  const local = a.local ?? a.address ?? '';
+  const bits = a.flags ?? h.flags;
+  const out: Address = {
+    family: FAMILY_NAMES[h.family] ?? (h.family as unknown as Family),
+    ifindex: h.index,
+    address: local,
+    prefix: h.prefixlen,
+    cidr: `${local}/${h.prefixlen}`,
+    scope: scopeName(h.scope),
+    flags: flagNames(bits, IFA_FLAG_NAMES) as AddressFlag[],
+    rawFlags: bits,
+    validLifetime: Infinity,
+    preferredLifetime: Infinity,
+  };
+  if (a.local !== undefined && a.address !== undefined && a.address !== a.local) out.peer = a.address;
+  if (a.broadcast !== undefined) out.broadcast = a.broadcast;
+  if (a.anycast !== undefined) out.anycast = a.anycast;
+  if (a.label !== undefined) out.label = a.label;
+  if (a.cacheinfo) {
+    const ci = decodeIfaCacheinfo(a.cacheinfo);
+    out.validLifetime = lifetime(ci.valid);
+    out.preferredLifetime = lifetime(ci.preferred);
+    out.created = ci.created;
+    out.updated = ci.updated;
+  }
+  if (a.rtPriority !== undefined) out.metric = a.rtPriority;
+  if (a.proto !== undefined) out.protocol = a.proto;
+  if (a.unknown) out.unknown = a.unknown;
+  return out;
+}
+
+export interface AddAddressOptions {
+  ns?: Namespace;
+  /**
+   * IPv4 broadcast address. Default: computed from the prefix (host bits all
+   * ones) for prefixes up to /30 without a peer — what `ip addr add … brd +`,
+   * vishvananda/netlink (so Docker) and systemd-networkd configure; the
+   * kernel sets none on its own, and without it the subnet broadcast is not
+   * recognised on that interface. `false` sets none.
+   */
+  broadcast?: string | false;
+  /** Default: "host" for 127.0.0.0/8, else "global" (as iproute2). IPv6 scope is derived by the kernel from the address. */
+  scope?: ScopeName | number;
+  /** IPv4 label, at most 15 bytes; conventionally the device name or "<dev>:<alias>". */
+  label?: string;
+  /** Point-to-point peer address: the prefix then describes the peer's network. */
+  peer?: string;
+  /** Do not add the prefix route (IFA_F_NOPREFIXROUTE). */
+  noPrefixRoute?: boolean;
+  /** IPv6: skip duplicate address detection, so the address is usable at once (IFA_F_NODAD). */
+  nodad?: boolean;
+  /** Metric of the prefix route the kernel adds (IFA_RT_PRIORITY). */
+  metric?: number;
+  /** Seconds, default forever; the address is removed when it runs out. */
+  validLifetime?: number;
+  /** Seconds, default forever (at most validLifetime); the address is deprecated after it. */
+  preferredLifetime?: number;
+}
+
+const ADD_OPTIONS = new Set(['ns', 'broadcast', 'scope', 'label', 'peer', 'noPrefixRoute', 'nodad', 'metric', 'validLifetime', 'preferredLifetime']);
+const DELETE_OPTIONS = new Set(['ns', 'peer']);
+const LIST_OPTIONS = new Set(['ns', 'link', 'family']);
+
+const writer = new Writer(256);
+
+function checkLifetime(v: unknown, arg: string): number {
+  if (v === Infinity) return IFA_INFINITY_LIFE_TIME;
+  return validate.uint(v, arg, IFA_INFINITY_LIFE_TIME - 1);
+}
+
+/** An address request checked and reduced to bytes (everything but the interface index). */
+export interface AddressRequest {
+  family: number;
+  prefix: number;
+  local: Buffer;
+  /** IFA_ADDRESS when it differs from IFA_LOCAL (point-to-point). */
+  peer?: Buffer;
+  broadcast?: Buffer;
+  label?: string;
+  /** IFA_F_* to set. */
+  flags: number;
+  scope: number;
+  metric?: number;
+  /** [preferred, valid] seconds. */
+  lifetimes?: [number, number];
+  /** Delete by bare IPv4 address: no IFA_ADDRESS, any prefix. */
+  anyPrefix?: boolean;
+}
+
+/** Validates addAddress/replaceAddress arguments (no syscall). */
+export function checkAddAddress(address: unknown, opts: AddAddressOptions, fn: string): AddressRequest {
+  checkOptions(opts, ADD_OPTIONS, fn);
+  const c = validate.cidr(address, 'address');
+  const v4 = c.family === AF_INET;
+  const peer = opts.peer === undefined ? undefined : sameFamily(validate.ip(opts.peer, 'peer'), c, 'peer');
+  let broadcast: string | undefined;
+  if (opts.broadcast !== undefined && opts.broadcast !== false) {
+    if (!v4) throw new TypeError('broadcast applies to IPv4 addresses only');
+    broadcast = sameFamily(validate.ip(opts.broadcast, 'broadcast'), c, 'broadcast');
+  } else if (opts.broadcast === undefined && v4 && peer === undefined && c.prefix <= 30) {
+    broadcast = broadcastOf(c);
+  }
+  const scope = opts.scope === undefined ? (v4 && c.address.startsWith('127.') ? RT_SCOPE_HOST : RT_SCOPE_UNIVERSE) : scopeNumber(opts.scope);
+  if (opts.label !== undefined) {
+    if (!v4) throw new TypeError('label applies to IPv4 addresses only');
+    if (typeof opts.label !== 'string' || opts.label.length === 0 || Buffer.byteLength(opts.label) > 15) {
+      throw new RangeError(`label must be a string of 1..15 bytes, got ${JSON.stringify(opts.label)}`);
+    }
+  }
+  let flags = 0;
+  if (opts.noPrefixRoute) flags |= IFA_F_NOPREFIXROUTE;
+  if (opts.nodad) {
+    if (v4) throw new TypeError('nodad applies to IPv6 addresses only');
+    flags |= IFA_F_NODAD;
+  }
+  const req: AddressRequest = { family: c.family, prefix: c.prefix, local: ipToBytes(c.address), flags, scope };
+  if (peer !== undefined) req.peer = ipToBytes(peer);
+  if (broadcast !== undefined) req.broadcast = ipToBytes(broadcast);
+  if (opts.label !== undefined) req.label = opts.label;
+  if (opts.metric !== undefined) req.metric = validate.uint(opts.metric, 'metric');
+  if (opts.validLifetime !== undefined || opts.preferredLifetime !== undefined) {
+    const valid = opts.validLifetime === undefined ? IFA_INFINITY_LIFE_TIME : checkLifetime(opts.validLifetime, 'validLifetime');
+    const preferred = opts.preferredLifetime === undefined ? valid : checkLifetime(opts.preferredLifetime, 'preferredLifetime');
+    if (preferred > valid) throw new RangeError('preferredLifetime must not exceed validLifetime');
+    req.lifetimes = [preferred, valid];
+  }
+  return req;
+}
+
+/** Validates deleteAddress arguments (no syscall). */
+export function checkDeleteAddress(address: unknown, opts: { peer?: string }, fn: string): AddressRequest {
+  checkOptions(opts, DELETE_OPTIONS, fn);
+  const c = validate.cidr(address, 'address');
+  const bare = !(address as string).includes('/');
+  if (bare && c.family === AF_INET6) {
+    throw new TypeError(`address ${JSON.stringify(address)}: give the prefix length (the kernel matches IPv6 addresses by address and prefix)`);
+  }
+  const req: AddressRequest = { family: c.family, prefix: bare ? 0 : c.prefix, local: ipToBytes(c.address), flags: 0, scope: 0 };
+  if (opts.peer !== undefined) req.peer = ipToBytes(sameFamily(validate.ip(opts.peer, 'peer'), c, 'peer'));
+  if (bare) req.anyPrefix = true;
+  return req;
+}
+
+/**
+ * Writes one RTM_NEWADDR / RTM_DELADDR message, attributes in the order
+ * iproute2 writes them (so the bytes equal `ip addr add|del`'s).
+ */
+export function writeAddressRequest(w: Writer, type: number, nlFlags: number, index: number, r: AddressRequest): void {
+  const m = w.begin(type, NLM_F_REQUEST | NLM_F_ACK | nlFlags);
+  encodeIfaddrmsg(w, { family: r.family, prefixlen: r.prefix, flags: r.flags, scope: r.scope, index });
+  w.bytes(IFA_LOCAL, r.local);
+  if (!r.anyPrefix) w.bytes(IFA_ADDRESS, r.peer ?? r.local);
+  if (r.broadcast) w.bytes(IFA_BROADCAST, r.broadcast);
+  if (r.label !== undefined) w.string(IFA_LABEL, r.label);
+  if (r.flags > 0xff) w.u32(IFA_FLAGS, r.flags);
+  if (r.metric !== undefined) w.u32(IFA_RT_PRIORITY, r.metric);
+  if (r.lifetimes) w.bytes(IFA_CACHEINFO, encodeIfaCacheinfo({ preferred: r.lifetimes[0], valid: r.lifetimes[1], created: 0, updated: 0 }));
+  w.end(m);
+}
+
+async function sendAddress(fn: string, type: number, nlFlags: number, link: unknown, address: unknown, ns: unknown, r: AddressRequest): Promise<void> {
+  const t = checkLink(link, 'link');
+  const n = nsOf(ns, t);
+  const idx = indexOf(n, t, fn);
+  const index = typeof idx === 'number' ? idx : await idx;
+  const w = writer;
+  w.off = 0;
+  writeAddressRequest(w, type, nlFlags, index, r);
+  await n.route().call(w.finish(), { operation: fn, subject: `${address} dev ${t.subject}` });
+}
+
+/**
+ * Adds an address to an interface. Equivalent: `ip addr add 10.0.0.1/24 dev eth0`
+ * (with `brd +` for IPv4 by default; see {@link AddAddressOptions.broadcast}).
+ * Fails with EEXIST if the interface already has it.
+ */
+export function addAddress(link: LinkRef, address: string, opts: AddAddressOptions = {}): Promise<void> {
+  try {
+    const r = checkAddAddress(address, opts, 'addAddress');
+    return sendAddress('addAddress', RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, link, address, opts.ns, r);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+/** Adds an address or updates an existing one's options. Equivalent: `ip addr replace 10.0.0.1/24 dev eth0`. */
+export function replaceAddress(link: LinkRef, address: string, opts: AddAddressOptions = {}): Promise<void> {
+  try {
+    const r = checkAddAddress(address, opts, 'replaceAddress');
+    return sendAddress('replaceAddress', RTM_NEWADDR, NLM_F_CREATE | NLM_F_REPLACE, link, address, opts.ns, r);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function sameFamily(ip: string, c: Cidr, arg: string): string {
+  if ((ip.includes(':') ? AF_INET6 : AF_INET) !== c.family) throw new TypeError(`${arg} ${ip} is not of the same family as ${c.address}`);
+  return ip;
+}
+
+function broadcastOf(c: Cidr): string {
+  const b = networkBytes(ipToBytes(c.address), c.prefix);
+  const n = b.readUInt32BE(0) + 2 ** (32 - c.prefix) - 1;
+  return `${n >>> 24}.${(n >>> 16) & 0xff}.${(n >>> 8) & 0xff}.${n & 0xff}`;
+}
+
+/**
+ * Removes an address. Equivalent: `ip addr del 10.0.0.1/24 dev eth0`.
+ * "addr/prefix" must match the prefix it was added with. A bare IPv4
+ * address removes that address whatever its prefix (the kernel's wildcard
+ * match); IPv6 addresses are matched with their prefix, so give it.
+ * Fails with EADDRNOTAVAIL if there is no such address.
+ */
+export function deleteAddress(link: LinkRef, address: string, opts: { ns?: Namespace; peer?: string } = {}): Promise<void> {
+  try {
+    const r = checkDeleteAddress(address, opts, 'deleteAddress');
+    return sendAddress('deleteAddress', RTM_DELADDR, 0, link, address, opts.ns, r);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+export interface ListAddressesOptions {
+  ns?: Namespace;
+  /** Only this interface's addresses (filtered by the kernel). */
+  link?: LinkRef;
+  family?: Family;
+}
+
+/**
+ * Lists addresses, optionally of one interface and one family. Equivalent:
+ * `ip addr show [dev eth0]` / `ip -4 addr`. The kernel filters by interface
+ * (strict dump checking), so asking about one interface does not walk all.
+ */
+export async function listAddresses(opts: ListAddressesOptions = {}): Promise<Address[]> {
+  const fn = 'listAddresses';
+  checkOptions(opts, LIST_OPTIONS, fn);
+  const t = opts.link === undefined ? undefined : checkLink(opts.link, 'link');
+  const ns = nsOf(opts.ns, t);
+  const family = familyNumber(opts.family);
+  const index = t === undefined ? 0 : await indexOf(ns, t, fn);
+
+  const w = new Writer(32);
+  const m = w.begin(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
+  encodeIfaddrmsg(w, { family, prefixlen: 0, flags: 0, scope: 0, index });
+  w.end(m);
+  const data = await ns.route().call(w.finish(), { operation: fn, subject: t?.subject, dump: true });
+  return decodeAll(data, RTM_NEWADDR, decodeAddress);
+}
+
+export function decodeAll<T>(messages: Message[], type: number, decode: (payload: Buffer) => T): T[] {
+  const out: T[] = [];
+  for (const m of messages) if (m.type === type) out.push(decode(m.payload));
+  return out;
+}
