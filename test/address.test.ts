@@ -31,7 +31,7 @@ const FOREVER = 4294967295;
 
 /** The fields `ip -j addr` prints, computed from a netweave Address. */
 function asIp(a: Address): Record<string, unknown> {
-  const flags = a.flags
+  const flags = (a.flags as string[])
     .filter((f) => f !== 'permanent')
     .map((f) => (f === 'secondary' && a.family === 'inet6' ? 'temporary' : f))
     .concat(a.flags.includes('permanent') ? [] : ['dynamic'])
@@ -212,11 +212,15 @@ describe('errors', () => {
   });
 
   it('ENODEV naming a missing interface, from addAddress, deleteAddress and listAddresses', async () => {
-    for (const p of [addAddress('nope0', '10.0.0.9/24', { ns }), deleteAddress('nope0', '10.0.0.9/24', { ns }), listAddresses({ ns, link: 'nope0' })]) {
-      const e = await (p as Promise<unknown>).catch((x) => x);
+    const calls: [string, Promise<unknown>][] = [
+      ['addAddress', addAddress('nope0', '10.0.0.9/24', { ns })],
+      ['deleteAddress', deleteAddress('nope0', '10.0.0.9/24', { ns })],
+      ['listAddresses', listAddresses({ ns, link: 'nope0' })],
+    ];
+    for (const [operation, p] of calls) {
+      const e = await p.catch((x: unknown) => x);
       expect(e).toBeInstanceOf(NetlinkError);
-      expect(e).toMatchObject({ code: 'ENODEV', subject: 'nope0' });
-      expect(['addAddress', 'deleteAddress', 'listAddresses']).toContain(e.operation);
+      expect(e).toMatchObject({ code: 'ENODEV', operation, subject: 'nope0' });
     }
     const byIndex = await listAddresses({ ns, link: 9999 }).catch((e) => e);
     expect(byIndex).toMatchObject({ code: 'ENODEV', operation: 'listAddresses' });

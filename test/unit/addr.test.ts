@@ -21,7 +21,7 @@ function reencode(s: Schema<any>, buf: Buffer, start: number): Buffer {
     const one = new Writer(32);
     one.bytes(type, value);
     const decoded = s.decode(one.finish()) as Record<string, unknown>;
-    s.encode(w, { [key]: decoded[key] });
+    s.encode(w, { [key]: decoded[key] } as never);
   });
   return w.finish();
 }

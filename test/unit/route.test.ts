@@ -36,7 +36,7 @@ function reencode(s: Schema<any>, buf: Buffer, start: number): Buffer {
     one.bytes(type, value);
     const decoded = s.decode(one.finish()) as Record<string, unknown>;
     const at = w.off;
-    s.encode(w, { [key]: decoded[key] });
+    s.encode(w, { [key]: decoded[key] } as never);
     if (type === RTA_METRICS) w.buf.writeUInt16LE(w.buf.readUInt16LE(at + 2) & ~NLA_F_NESTED, at + 2);
   });
   return w.finish();
