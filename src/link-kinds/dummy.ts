@@ -1,0 +1,22 @@
+// dummy links: `ip link add <name> type dummy`.
+import { checkKeys, commonCreate, createLinkRequest, nsFor, type CreateLinkOptions, type Link } from '../link.js';
+
+/**
+ * Creates a dummy link in one request. Kernels without the dummy module
+ * answer EOPNOTSUPP, reported as the link kind missing.
+ *
+ * `ip link add <name> type dummy`
+ */
+export async function createDummy(opts: CreateLinkOptions): Promise<Link<'dummy'>> {
+  checkKeys(opts, [], 'createDummy');
+  const common = commonCreate(opts);
+  const link = await createLinkRequest({
+    ns: nsFor(opts),
+    operation: 'createDummy',
+    subject: opts.name,
+    req: { ifi: common.ifi, attrs: common.attrs, kind: 'dummy' },
+    masterName: common.masterName,
+    alias: common.alias,
+  });
+  return link as Link<'dummy'>;
+}
