@@ -1,0 +1,167 @@
+// One nf_tables transaction = one request buffer: BATCH_BEGIN, the messages,
+// BATCH_END, sent alone in one sendmsg. The kernel applies all of it or none
+// of it; each message carries NLM_F_ACK, so a rejected one comes back as an
+// error whose sequence number names it. Operations encode when they are
+// added (bad arguments throw there, not at commit).
+import { NetlinkError } from '../errors.js';
+import { Namespace } from '../namespace.js';
+import { forEachAttr, NLM_F_ACK, NLM_F_ECHO, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, parseError, Writer, type Message } from '../wire/netlink.js';
+import { NFGENMSG_LEN, nftMsgOf, NFTA_GEN_ID, NFT_MSG_NEWGEN, readNfgenmsg, writeBatchBegin, writeBatchEnd } from '../wire/nfnetlink.js';
+
+export interface NsOption {
+  /** Namespace to act in; default: the one this process runs in. */
+  ns?: Namespace;
+}
+
+export function nsOf(opts: NsOption | undefined): Namespace {
+  const ns = opts?.ns;
+  if (ns === undefined) return Namespace.current();
+  if (!(ns instanceof Namespace)) throw new TypeError('ns must be a Namespace');
+  return ns;
+}
+
+export interface CommitOptions extends NsOption {
+  /**
+   * Return the objects the kernel created (with their handles), in operation
+   * order, and the new generation id. Costs one echoed message per object.
+   */
+  echo?: boolean;
+  /**
+   * Fail with ERESTART unless the ruleset is still at this generation (from
+   * getGeneration() or an earlier commit): read-modify-write without races.
+   */
+  expectGeneration?: number;
+}
+
+export interface CommitResult {
+  /** Per operation: what the kernel echoed (a Table, Chain, Rule, NftSet), with echo set. */
+  results: unknown[];
+  /** The ruleset generation this commit produced (with echo set). */
+  generation?: number;
+}
+
+interface Item {
+  describe: string;
+  decodeEcho?: (m: Message) => unknown;
+}
+
+/** A transaction under construction. */
+export class Batch {
+  protected readonly w = new Writer(4096);
+  protected readonly items: Item[] = [];
+  /** Per message of the body: the index of the operation that wrote it. */
+  private readonly owner: number[] = [];
+
+  /** Number of operations. */
+  get size(): number {
+    return this.items.length;
+  }
+
+  /** What each operation does, in order ("add rule inet netweave post"). */
+  describe(): string[] {
+    return this.items.map((i) => i.describe);
+  }
+
+  /**
+   * Adds one operation: `write` appends one or more complete messages using
+   * the given nlmsg flags. On a throw nothing of it stays in the batch.
+   */
+  add(describe: string, write: (w: Writer, flags: number) => void, decodeEcho?: (m: Message) => unknown): void {
+    const start = this.w.off;
+    try {
+      write(this.w, NLM_F_REQUEST | NLM_F_ACK);
+    } catch (err) {
+      this.w.off = start;
+      throw err;
+    }
+    const index = this.items.length;
+    this.items.push({ describe, decodeEcho });
+    for (let off = start; off < this.w.off; off += (this.w.buf.readUInt32LE(off) + 3) & ~3) this.owner.push(index);
+  }
+
+  /**
+   * Sends the transaction. `operation` names the public call in errors; a
+   * rejected operation is reported with its index and description.
+   */
+  protected async send(opts: CommitOptions, operation: string, subject?: string): Promise<CommitResult> {
+    if (this.items.length === 0) return { results: [] };
+    const ns = nsOf(opts);
+    if (opts.expectGeneration !== undefined && (!Number.isInteger(opts.expectGeneration) || opts.expectGeneration < 0 || opts.expectGeneration > 0xffffffff)) {
+      throw new RangeError(`expectGeneration must be a u32, got ${String(opts.expectGeneration)}`);
+    }
+    const body = this.w.finish();
+    if (opts.echo) {
+      for (let off = 0; off < body.length; off += (body.readUInt32LE(off) + 3) & ~3) body.writeUInt16LE(body.readUInt16LE(off + 6) | NLM_F_ECHO, off + 6);
+    }
+    const head = new Writer(32);
+    // With echo on the batch begin the kernel also reports the new generation.
+    writeBatchBegin(head, NLM_F_REQUEST | (opts.echo ? NLM_F_ECHO : 0), opts.expectGeneration);
+    const tail = new Writer(32);
+    writeBatchEnd(tail, NLM_F_REQUEST);
+    const bytes = Buffer.concat([head.finish(), body, tail.finish()]);
+    const reply = await ns.netfilter().request(bytes, { operation, subject, alone: true });
+
+    const results: unknown[] = new Array(this.items.length).fill(undefined);
+    let generation: number | undefined;
+    let first: { index: number; errno: number; kernelMessage?: string; attributeOffset?: number; missingAttribute?: number } | undefined;
+    for (const m of reply.messages) {
+      const index = (m.seq - reply.firstSeq) >>> 0;
+      if (m.type === NLMSG_ERROR) {
+        const e = parseError(m);
+        if (e.errno && (!first || index < first.index)) first = { index, ...e };
+        continue;
+      }
+      if (m.type === NLMSG_DONE) continue;
+      if (nftMsgOf(m.type) === NFT_MSG_NEWGEN) {
+        generation = readGeneration(m);
+        continue;
+      }
+      const op = index >= 1 && index <= this.owner.length ? this.owner[index - 1] : undefined;
+      if (op !== undefined && results[op] === undefined) results[op] = this.items[op].decodeEcho?.(m);
+    }
+    if (first) {
+      const op = first.index >= 1 && first.index <= this.owner.length ? this.owner[first.index - 1] : undefined;
+      throw new NetlinkError(first.errno, operation, {
+        subject,
+        kernelMessage: first.kernelMessage,
+        attributeOffset: first.attributeOffset,
+        missingAttribute: first.missingAttribute,
+        index: op,
+        // An error on the batch begin is the commit itself (validation across the whole ruleset, a stale generation).
+        item: op === undefined ? `commit of ${this.items.length} operation${this.items.length === 1 ? '' : 's'}` : this.items[op].describe,
+      });
+    }
+    return generation === undefined ? { results } : { results, generation };
+  }
+}
+
+/** NFTA_GEN_ID of a NEWGEN message. */
+export function readGeneration(m: Message): number | undefined {
+  readNfgenmsg(m.payload);
+  let id: number | undefined;
+  forEachAttr(m.payload, NFGENMSG_LEN, m.payload.length, (type, value) => {
+    if (type === NFTA_GEN_ID && value.length >= 4) id = value.readUInt32BE(0);
+  });
+  return id;
+}
+
+/** Commits a single operation as its own transaction; returns what the kernel echoed. */
+export async function commitOne(
+  opts: CommitOptions,
+  operation: string,
+  subject: string | undefined,
+  describe: string,
+  write: (w: Writer, flags: number) => void,
+  decodeEcho?: (m: Message) => unknown,
+): Promise<unknown> {
+  const b = new OneShot();
+  b.add(describe, write, decodeEcho);
+  const r = await b.run(opts, operation, subject);
+  return r.results[0];
+}
+
+class OneShot extends Batch {
+  run(opts: CommitOptions, operation: string, subject?: string): Promise<CommitResult> {
+    return this.send(opts, operation, subject);
+  }
+}

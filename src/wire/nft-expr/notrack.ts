@@ -1,0 +1,30 @@
+// notrack (net/netfilter/nft_ct.c): exempts the packet from connection
+// tracking. No attributes.
+import type { RawAttr } from '../netlink.js';
+import { attrs } from '../netlink.js';
+import { checkKeys, writeUnknown } from './common.js';
+import { registerExpr } from './registry.js';
+
+export interface NotrackExpr {
+  type: 'notrack';
+  unknown?: RawAttr[];
+}
+
+declare module './registry.js' {
+  interface ExprByName {
+    notrack: NotrackExpr;
+  }
+}
+
+export const notrack = registerExpr<NotrackExpr>({
+  name: 'notrack',
+  noData: true,
+  encode(w, e) {
+    checkKeys(e, [], 'notrack');
+    writeUnknown(w, e.unknown);
+  },
+  decode(b) {
+    const unknown = attrs(b);
+    return unknown.length ? { type: 'notrack', unknown } : { type: 'notrack' };
+  },
+});
