@@ -10,7 +10,6 @@ import {
   decodeLink,
   IFINFOMSG_LEN,
   IFF_UP,
-  RTEXT_FILTER_VF,
   writeLinkDump,
   writeLinkMessage,
   type LinkAttrs,
@@ -131,14 +130,24 @@ export async function getLink(link: LinkRef, opts?: GetLinkOptions): Promise<Lin
   const t = linkTarget(link);
   const ns = nsFor(opts, t);
   const sel = selector(t);
-  const w = simple(RTM_GETLINK, 0, {
-    ifi: sel.ifi,
-    attrs: { ...sel.attrs, extMask: RTEXT_FILTER_VF },
-  });
-  const messages = await sendLink(ns, w, 'getLink', t.subject);
+  const messages = await sendLink(ns, simple(RTM_GETLINK, 0, sel), 'getLink', t.subject);
   const links = linksFrom(messages, ns);
   if (links.length !== 1) throw new NetlinkError(19 /* ENODEV */, 'getLink', { subject: t.subject, kernelMessage: `kernel answered with ${links.length} links` });
   return links[0];
+}
+
+/**
+ * The index of a link reference: given, or asked of the kernel by name (a
+ * direct RTM_GETLINK; only the ifinfomsg is read). Errors carry the calling
+ * function's name.
+ */
+export async function indexOf(ref: LinkRef | Target, ns: Namespace, operation: string, arg = 'link'): Promise<number> {
+  const t = typeof ref === 'object' && ref !== null && 'subject' in ref ? (ref as Target) : linkTarget(ref, arg);
+  if (t.index) return t.index;
+  const messages = await sendLink(ns, simple(RTM_GETLINK, 0, selector(t)), operation, t.subject);
+  const m = messages.find((x) => x.type === RTM_NEWLINK && x.payload.length >= IFINFOMSG_LEN);
+  if (!m) throw new NetlinkError(19 /* ENODEV */, operation, { subject: t.subject, kernelMessage: 'kernel answered without the link' });
+  return m.payload.readInt32LE(4);
 }
 
 /** Like getLink, but resolves undefined when there is no such link (ENODEV). `ip link show dev <name>`. */
@@ -169,11 +178,10 @@ export async function listLinks(opts: ListLinksOptions = {}): Promise<Link[]> {
   const ns = nsFor(opts);
   let masterIndex: number | undefined;
   if (opts.master !== undefined) {
-    const mt = linkTarget(opts.master, 'master');
-    masterIndex = mt.index || (await getLink(mt.name!, { ns })).index;
+    masterIndex = await indexOf(linkTarget(opts.master, 'master'), ns, 'listLinks');
   }
   const w = new Writer(64);
-  writeLinkDump(w, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, { extMask: RTEXT_FILTER_VF, master: masterIndex, kind });
+  writeLinkDump(w, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, { master: masterIndex, kind });
   const reply = await ns.route().request(w.finish(), { operation: 'listLinks', dump: true });
   const messages = checkAcks(reply, { operation: 'listLinks' });
   const out: Link[] = [];
@@ -274,12 +282,9 @@ export async function setLink(link: LinkRef, changes: LinkChanges, opts?: NsOpti
   // What the kernel cannot look up by name: the new name needs the index
   // (IFLA_IFNAME would otherwise select the link), the master needs its index.
   const lookups: Promise<void>[] = [];
-  if (changes.name !== undefined && !ifi.index) lookups.push(getLink(t.name!, { ns }).then((l) => void (ifi.index = l.index)));
-  if (master) {
-    const m = master;
-    if (m.index) attrs.master = m.index;
-    else lookups.push(getLink(m.name!, { ns }).then((l) => void (attrs.master = l.index)));
-  } else if (master === null) attrs.master = 0;
+  if (changes.name !== undefined && !ifi.index) lookups.push(indexOf(t, ns, operation).then((i) => void (ifi.index = i)));
+  if (master) lookups.push(indexOf(master, ns, operation).then((i) => void (attrs.master = i)));
+  else if (master === null) attrs.master = 0;
   if (lookups.length) await Promise.all(lookups);
   if (changes.name !== undefined) attrs.ifname = changes.name;
 
@@ -346,7 +351,7 @@ export async function setLinkNamespace(link: LinkRef, target: Namespace, opts: S
   const ns = nsFor(opts, t);
   const fd = nsFdOf(target);
   let index = t.index;
-  if (opts.name !== undefined && !index) index = (await getLink(t.name!, { ns })).index;
+  if (opts.name !== undefined && !index) index = await indexOf(t, ns, 'setLinkNamespace');
   const sel = index ? { ifi: { index }, attrs: {} as LinkAttrs } : selector(t);
   const attrs: LinkAttrs = { ...sel.attrs, netNsFd: fd };
   if (opts.name !== undefined) attrs.ifname = opts.name;
@@ -462,7 +467,7 @@ export async function createLinkRequest(c: CreateRequest): Promise<Link> {
   const { ns, operation, subject, req } = c;
   const into = c.into && c.into !== ns ? c.into : undefined;
   const home = into ?? ns;
-  if (c.masterName !== undefined) req.attrs.master = (await getLink(c.masterName, { ns: home })).index;
+  if (c.masterName !== undefined) req.attrs.master = await indexOf(c.masterName, home, operation, 'master');
   if (into) req.attrs.netNsFd = nsFdOf(into);
   const w = new Writer(256);
   writeLinkMessage(w, RTM_NEWLINK, CREATE_FLAGS, req);
@@ -512,8 +517,7 @@ export interface StackedCreate extends Omit<CreateRequest, 'ns' | 'into'> {
  * link is made under a temporary name and moved + renamed in one request.
  */
 export async function createStackedLink(c: StackedCreate): Promise<Link> {
-  const p = linkTarget(c.parent, 'parent');
-  c.req.attrs.link = p.index || (await getLink(p.name!, { ns: c.parentNs })).index;
+  c.req.attrs.link = await indexOf(c.parent, c.parentNs, c.operation, 'parent');
   const into = c.ns === c.parentNs ? undefined : c.ns;
   try {
     return await createLinkRequest({ ...c, ns: c.parentNs, into });
@@ -586,8 +590,8 @@ export async function createLink(opts: GenericCreateOptions): Promise<Link> {
   const ns = nsFor(opts);
   if (opts.info !== undefined && (typeof opts.info !== 'object' || opts.info === null)) throw new TypeError('info must be an object');
   if (opts.parent !== undefined) {
-    const p = linkTarget(opts.parent, 'parent');
-    common.attrs.link = p.index || (await getLink(p.name!, { ns })).index;
+    const parent = linkTarget(opts.parent, 'parent');
+    common.attrs.link = await indexOf(parent, ns, 'createLink');
   }
   return createLinkRequest({
     ns,

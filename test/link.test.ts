@@ -207,7 +207,7 @@ describe('veth pairs', () => {
   it('leaves nothing behind when the master does not exist', async () => {
     const before = names(await listLinks({ ns }));
     const err = await createVethPair({ name: 'va9', peer: { name: 'vb9' }, master: 'nosuchbr', ns }).catch((e) => e);
-    expect(err).toMatchObject({ code: 'ENODEV', subject: 'nosuchbr' });
+    expect(err).toMatchObject({ code: 'ENODEV', operation: 'createVethPair', subject: 'nosuchbr' });
     const err2 = await createVethPair({ name: 'va9', peer: { name: 'vb9' }, master: 0x7ffffff0, ns }).catch((e) => e);
     expect(err2).toBeInstanceOf(NetlinkError);
     expect(names(await listLinks({ ns }))).toEqual(before);
@@ -421,6 +421,8 @@ describe('bridges', () => {
       expect(e.linkinfo.info_slave_data.state).toBe(p.portInfo.state);
       expect(e.linkinfo.info_slave_data).toMatchObject({ cost: p.portInfo.cost, priority: p.portInfo.priority, learning: p.portInfo.learning });
     }
+    await expect(attachToBridge('qa', 'nobr', { ns })).rejects.toMatchObject({ code: 'ENODEV', operation: 'attachToBridge', subject: 'nobr' });
+    await expect(attachToBridge('nolink', br, { ns })).rejects.toMatchObject({ code: 'ENODEV', operation: 'attachToBridge', subject: 'nolink' });
     await detachFromBridge('qa', { ns });
     expect(names(await listBridgePorts(br))).toEqual(['pa']);
     expect(ipLink(ns, 'qa').master).toBeUndefined();

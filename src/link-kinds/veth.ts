@@ -45,7 +45,6 @@ export async function createVethPair(opts: VethPairOptions): Promise<VethPair> {
   if (common.attrs.group !== undefined) peerAttrs.group = common.attrs.group;
   if (peerNs !== ns) peerAttrs.netNsFd = nsFdOf(peerNs);
 
-  let peerIndex = 0;
   const link = await createLinkRequest({
     ns,
     operation: 'createVethPair',
@@ -53,10 +52,8 @@ export async function createVethPair(opts: VethPairOptions): Promise<VethPair> {
     req: { ifi: common.ifi, attrs: common.attrs, kind: 'veth', info: { peer: { attrs: peerAttrs } } },
     masterName: common.masterName,
     alias: common.alias,
-    after: async (l) => {
-      peerIndex = l.link ?? 0;
-      if (opts.up) await setLink(peerIndex || peerName, { up: true }, { ns: peerNs }, 'createVethPair');
-    },
+    // IFLA_LINK of the new link is the peer's index (in the peer's namespace).
+    after: opts.up ? (l) => setLink(l.link || peerName, { up: true }, { ns: peerNs }, 'createVethPair') : undefined,
   });
-  return { link: link as Link<'veth'>, peer: { name: peerName, index: peerIndex || (link.link ?? 0), ns: peerNs } };
+  return { link: link as Link<'veth'>, peer: { name: peerName, index: link.link ?? 0, ns: peerNs } };
 }

@@ -1,5 +1,5 @@
 // vxlan: `ip link add <name> type vxlan id <vni> [local A] [remote B | group G dev D] [dstport P] ...`.
-import { checkKeys, commonCreate, createLinkRequest, getLink, linkTarget, nsFor, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
+import { checkKeys, commonCreate, createLinkRequest, indexOf, linkTarget, nsFor, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
 import * as validate from '../validate.js';
 import { AF_INET, ipFamily } from '../wire/address.js';
 import { isMulticast, VXLAN_DF } from '../wire/link-kinds/vxlan.js';
@@ -101,10 +101,8 @@ export async function createVxlan(opts: VxlanOptions): Promise<Link<'vxlan'>> {
     info[key] = v ? 1 : 0;
   }
   const ns = nsFor(opts);
-  if (opts.parent !== undefined) {
-    const p = linkTarget(opts.parent, 'parent');
-    info.link = p.index || (await getLink(p.name!, { ns })).index;
-  }
+  const parent = opts.parent === undefined ? undefined : linkTarget(opts.parent, 'parent');
+  if (parent) info.link = await indexOf(parent, ns, 'createVxlan');
   const link = await createLinkRequest({
     ns,
     operation: 'createVxlan',
