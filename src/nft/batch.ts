@@ -6,7 +6,7 @@
 import { NetlinkError } from '../errors.js';
 import { Namespace } from '../namespace.js';
 import { forEachAttr, NLM_F_ACK, NLM_F_ECHO, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, parseError, Writer, type Message } from '../wire/netlink.js';
-import { NFGENMSG_LEN, nftMsgOf, NFTA_GEN_ID, NFT_MSG_NEWGEN, readNfgenmsg, writeBatchBegin, writeBatchEnd } from '../wire/nfnetlink.js';
+import { describeAttrAt, NFGENMSG_LEN, nftMsgOf, NFTA_GEN_ID, NFT_MSG_NEWGEN, readNfgenmsg, writeBatchBegin, writeBatchEnd } from '../wire/nfnetlink.js';
 
 export interface NsOption {
   /** Namespace to act in; default: the one this process runs in. */
@@ -121,18 +121,39 @@ export class Batch {
     }
     if (first) {
       const op = first.index >= 1 && first.index <= this.owner.length ? this.owner[first.index - 1] : undefined;
+      let item: string;
+      if (op === undefined) {
+        // An error on the batch begin is the commit itself: validation across the ruleset, or a stale generation.
+        item = `commit of ${this.items.length} operation${this.items.length === 1 ? '' : 's'}`;
+        if (first.errno === ERESTART && opts.expectGeneration !== undefined) item += `: the ruleset is no longer at generation ${opts.expectGeneration}`;
+      } else {
+        item = this.items[op].describe;
+        if (first.attributeOffset !== undefined) {
+          const where = describeAttrAt(messageAt(body, first.index - 1), first.attributeOffset);
+          if (where) item += `, at ${where}`;
+        }
+      }
       throw new NetlinkError(first.errno, operation, {
         subject,
         kernelMessage: first.kernelMessage,
         attributeOffset: first.attributeOffset,
         missingAttribute: first.missingAttribute,
         index: op,
-        // An error on the batch begin is the commit itself (validation across the whole ruleset, a stale generation).
-        item: op === undefined ? `commit of ${this.items.length} operation${this.items.length === 1 ? '' : 's'}` : this.items[op].describe,
+        item,
       });
     }
     return generation === undefined ? { results } : { results, generation };
   }
+}
+
+// Linux's ERESTART: a batch that expected another ruleset generation.
+const ERESTART = 85;
+
+/** The n-th netlink message of a buffer of messages. */
+function messageAt(buf: Buffer, n: number): Buffer {
+  let off = 0;
+  for (let i = 0; i < n; i++) off += (buf.readUInt32LE(off) + 3) & ~3;
+  return buf.subarray(off, off + buf.readUInt32LE(off));
 }
 
 /** NFTA_GEN_ID of a NEWGEN message. */

@@ -609,3 +609,19 @@ export function redirect(o: { port?: number | readonly [number, number]; random?
   });
   return exprs;
 }
+
+function dynsetFragment(op: 'add' | 'update' | 'delete', set: string, key: Loadable<unknown>, timeout?: number): Fragment {
+  if (typeof set !== 'string' || set.length === 0) throw new TypeError(`${op} set: set name must be a non-empty string`);
+  if (timeout !== undefined && (!Number.isSafeInteger(timeout) || timeout <= 0)) throw new RangeError('timeout must be a positive number of milliseconds');
+  return fragment((ctx) => [
+    ...key.load(ctx, 0),
+    { type: 'dynset', set, op, sregKey: NFT_REG_1, ...(timeout !== undefined ? { timeout: BigInt(timeout) } : {}) },
+  ]);
+}
+
+/** `add @set { <key> [timeout <ms>] }`: adds the packet's key to a dynamic set. */
+export const addToSet = (set: string, key: Loadable<unknown>, opts: { timeout?: number } = {}): Fragment => dynsetFragment('add', set, key, opts.timeout);
+/** `update @set { <key> [timeout <ms>] }`: adds it, or refreshes its timeout. */
+export const updateSet = (set: string, key: Loadable<unknown>, opts: { timeout?: number } = {}): Fragment => dynsetFragment('update', set, key, opts.timeout);
+/** `delete @set { <key> }` */
+export const deleteFromSet = (set: string, key: Loadable<unknown>): Fragment => dynsetFragment('delete', set, key);

@@ -214,7 +214,7 @@ function writeChainRef(w: Writer, ref: ChainRef, arg: string): void {
   else w.string(NFTA_CHAIN_NAME, checkName(ref.name, `${arg}.name`));
 }
 
-/** Writes NFT_MSG_DELCHAIN (or DESTROYCHAIN). The chain must be empty and unreferenced. */
+/** Writes NFT_MSG_DELCHAIN (or DESTROYCHAIN). Its rules go with it; EBUSY while a jump or map references it. */
 export function writeDeleteChain(w: Writer, flags: number, ref: ChainRef, ifExists = false): void {
   const start = beginNfMessage(w, nftMsgType(ifExists ? NFT_MSG_DESTROYCHAIN : NFT_MSG_DELCHAIN), flags, familyNumber(ref?.family, 'chain.family'));
   writeChainRef(w, ref, 'chain');
@@ -275,7 +275,10 @@ export async function addChain(spec: ChainSpec, opts: CommitOptions & { exclusiv
   )) as Chain;
 }
 
-/** Deletes an empty, unreferenced chain (`nft delete chain`; with ifExists, `nft destroy chain`). */
+/**
+ * Deletes a chain and its rules (`nft flush chain` + `nft delete chain`; with
+ * ifExists, `nft destroy chain`). EBUSY while a jump or map references it.
+ */
 export async function deleteChain(ref: ChainRef, opts: CommitOptions & { ifExists?: boolean } = {}): Promise<void> {
   familyNumber(ref?.family, 'chain.family');
   await commitOne(opts, 'deleteChain', `${ref.family} ${ref.table} ${ref.name ?? ref.handle}`, describeChain(opts.ifExists ? 'destroy' : 'delete', ref), (w, f) =>

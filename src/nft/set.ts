@@ -233,6 +233,8 @@ interface SetTypes {
   data?: DataType<any>;
   verdict: boolean;
   interval: boolean;
+  /** Deleting: elements are named by key; data given is ignored. */
+  keysOnly?: boolean;
 }
 
 /** The key/data types behind a set reference (names, or a decoded set's kernel ids). */
@@ -385,9 +387,10 @@ function elementExtras(types: SetTypes, e: SetElement, arg: string): Pick<WireEl
       types.data.write(b, 0, e.data, `${arg}.data`);
       out.data = b;
     }
-  } else if (e.data !== undefined) {
+  } else if (e.data !== undefined && !types.keysOnly) {
     throw new TypeError(`${arg}.data: the set is not a map`);
   }
+  if (types.keysOnly) return out;
   if (e.timeout !== undefined) {
     if (!Number.isSafeInteger(e.timeout) || e.timeout <= 0) throw new RangeError(`${arg}.timeout must be a positive number of milliseconds`);
     out.timeout = e.timeout;
@@ -505,7 +508,9 @@ export function writeElements(
   const name = checkName(ref.name, 'set.name');
   if (!Array.isArray(elements)) throw new TypeError('elements must be an array');
   if (elements.length === 0) return;
-  const types = setTypes(ref);
+  // Deletes name elements by key alone: map data is not sent.
+  const full = setTypes(ref);
+  const types: SetTypes = msg === NFT_MSG_NEWSETELEM ? full : { ...full, data: undefined, verdict: false, keysOnly: true };
   let start = 0;
   let list = 0;
   const open = () => {
@@ -545,7 +550,7 @@ export function writeElements(
       }
       put(() => {
         const el = w.nest(NFTA_LIST_ELEM);
-        if (e.timeout !== undefined) {
+        if (e.timeout !== undefined && !types.keysOnly) {
           if (!Number.isSafeInteger(e.timeout) || e.timeout <= 0) throw new RangeError(`${arg}.timeout must be a positive number of milliseconds`);
           w.be64(NFTA_SET_ELEM_TIMEOUT, e.timeout);
         }
@@ -554,10 +559,10 @@ export function writeElements(
           if (e.data === undefined) throw new TypeError(`${arg}.data is required: the set is a map`);
           if (types.verdict) writeDataVerdict(w, NFTA_SET_ELEM_DATA, checkVerdict(e.data, `${arg}.data`));
           else writeTypedValue(w, NFTA_SET_ELEM_DATA, types.data, e.data, `${arg}.data`);
-        } else if (e.data !== undefined) {
+        } else if (e.data !== undefined && !types.keysOnly) {
           throw new TypeError(`${arg}.data: the set is not a map`);
         }
-        if (e.comment !== undefined) w.bytes(NFTA_SET_ELEM_USERDATA, buildUdata([[NFTNL_UDATA_SET_ELEM_COMMENT, udataString(checkComment(e.comment, `${arg}.comment`))]]));
+        if (e.comment !== undefined && !types.keysOnly) w.bytes(NFTA_SET_ELEM_USERDATA, buildUdata([[NFTNL_UDATA_SET_ELEM_COMMENT, udataString(checkComment(e.comment, `${arg}.comment`))]]));
         w.endNest(el);
       });
     }

@@ -473,3 +473,50 @@ export function udataComment(buf: Uint8Array | undefined, type: number): string 
   const v = parseUdata(buf).get(type);
   return v ? cString(v) : undefined;
 }
+
+// Attribute names per message kind, to say which attribute an extended ack points at.
+const TABLE_ATTRS = ['', 'NFTA_TABLE_NAME', 'NFTA_TABLE_FLAGS', 'NFTA_TABLE_USE', 'NFTA_TABLE_HANDLE', 'NFTA_TABLE_PAD', 'NFTA_TABLE_USERDATA', 'NFTA_TABLE_OWNER'];
+const CHAIN_ATTRS = ['', 'NFTA_CHAIN_TABLE', 'NFTA_CHAIN_HANDLE', 'NFTA_CHAIN_NAME', 'NFTA_CHAIN_HOOK', 'NFTA_CHAIN_POLICY', 'NFTA_CHAIN_USE', 'NFTA_CHAIN_TYPE', 'NFTA_CHAIN_COUNTERS', 'NFTA_CHAIN_PAD', 'NFTA_CHAIN_FLAGS', 'NFTA_CHAIN_ID', 'NFTA_CHAIN_USERDATA'];
+const RULE_ATTRS = ['', 'NFTA_RULE_TABLE', 'NFTA_RULE_CHAIN', 'NFTA_RULE_HANDLE', 'NFTA_RULE_EXPRESSIONS', 'NFTA_RULE_COMPAT', 'NFTA_RULE_POSITION', 'NFTA_RULE_USERDATA', 'NFTA_RULE_PAD', 'NFTA_RULE_ID', 'NFTA_RULE_POSITION_ID', 'NFTA_RULE_CHAIN_ID'];
+const SET_ATTRS = ['', 'NFTA_SET_TABLE', 'NFTA_SET_NAME', 'NFTA_SET_FLAGS', 'NFTA_SET_KEY_TYPE', 'NFTA_SET_KEY_LEN', 'NFTA_SET_DATA_TYPE', 'NFTA_SET_DATA_LEN', 'NFTA_SET_POLICY', 'NFTA_SET_DESC', 'NFTA_SET_ID', 'NFTA_SET_TIMEOUT', 'NFTA_SET_GC_INTERVAL', 'NFTA_SET_USERDATA', 'NFTA_SET_PAD', 'NFTA_SET_OBJ_TYPE', 'NFTA_SET_HANDLE', 'NFTA_SET_EXPR', 'NFTA_SET_EXPRESSIONS'];
+const SETELEM_LIST_ATTRS = ['', 'NFTA_SET_ELEM_LIST_TABLE', 'NFTA_SET_ELEM_LIST_SET', 'NFTA_SET_ELEM_LIST_ELEMENTS', 'NFTA_SET_ELEM_LIST_SET_ID'];
+const ATTR_NAMES: Record<number, string[]> = {};
+for (const [msgs, names] of [
+  [[NFT_MSG_NEWTABLE, NFT_MSG_DELTABLE, NFT_MSG_DESTROYTABLE], TABLE_ATTRS],
+  [[NFT_MSG_NEWCHAIN, NFT_MSG_DELCHAIN, NFT_MSG_DESTROYCHAIN], CHAIN_ATTRS],
+  [[NFT_MSG_NEWRULE, NFT_MSG_DELRULE, NFT_MSG_DESTROYRULE], RULE_ATTRS],
+  [[NFT_MSG_NEWSET, NFT_MSG_DELSET, NFT_MSG_DESTROYSET], SET_ATTRS],
+  [[NFT_MSG_NEWSETELEM, NFT_MSG_DELSETELEM, NFT_MSG_DESTROYSETELEM], SETELEM_LIST_ATTRS],
+] as const) {
+  for (const m of msgs) ATTR_NAMES[m] = names as unknown as string[];
+}
+
+/**
+ * Names the attribute an extended ack's offset (from the start of the
+ * message) points at: "NFTA_RULE_CHAIN", or for a rule's expression list
+ * "expression #2 (lookup)". Undefined when the offset hits no attribute.
+ */
+export function describeAttrAt(message: Buffer, offset: number): string | undefined {
+  const msg = nftMsgOf(message.length >= 6 ? message.readUInt16LE(4) : -1);
+  const names = ATTR_NAMES[msg];
+  let found: string | undefined;
+  forEachAttr(message, 16 + NFGENMSG_LEN, message.length, (type, value) => {
+    const start = value.byteOffset - message.byteOffset - 4;
+    if (offset < start || offset >= start + 4 + value.length) return;
+    found = names?.[type] ?? `attribute ${type}`;
+    if (msg === NFT_MSG_NEWRULE && type === NFTA_RULE_EXPRESSIONS && offset > start) {
+      let i = 0;
+      forEachAttr(value, 0, value.length, (_t, el) => {
+        i++;
+        const s = el.byteOffset - message.byteOffset - 4;
+        if (offset < s || offset >= s + 4 + el.length) return;
+        let name = '?';
+        forEachAttr(el, 0, el.length, (t, v) => {
+          if (t === NFTA_EXPR_NAME) name = cString(v);
+        });
+        found = `expression #${i} (${name})`;
+      });
+    }
+  });
+  return found;
+}
