@@ -213,6 +213,16 @@ describe('veth pairs', () => {
     expect(names(await listLinks({ ns }))).toEqual(before);
   });
 
+  it('up in the same namespace: the link in the create request, the peer right after by index', async () => {
+    const before = native.stats().requests;
+    const pair = await createVethPair({ name: 'va4', peer: { name: 'vb4' }, up: true, ns });
+    expect(native.stats().requests - before).toBe(2);
+    expect(pair.link.flags.up).toBe(true);
+    const peer = await getLink('vb4', { ns });
+    expect(peer).toMatchObject({ index: pair.peer.index, flags: expect.objectContaining({ up: true, lowerUp: true }) });
+    expect(ipLink(ns, 'vb4').flags).toEqual(expect.arrayContaining(['UP', 'LOWER_UP']));
+  });
+
   it('sets the alias right after the create, by index', async () => {
     const pair = await createVethPair({ name: 'va3', peer: { name: 'vb3' }, alias: 'nw:net1:ctr3', linkGroup: 9, ns });
     expect(pair.link.alias).toBe('nw:net1:ctr3');
