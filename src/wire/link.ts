@@ -442,8 +442,10 @@ export interface LinkMessage<K extends string = string> {
   altNames?: string[];
   /** IFLA_STATS64 (numbers; absent when asked to skip statistics). */
   stats?: LinkStats;
-  /** Attributes this table does not know and those kept binary (af_spec, xdp, ...), raw. */
+  /** Attribute types the IFLA table does not know (a newer kernel's), raw. */
   unknown?: RawAttr[];
+  /** The message payload as received (not enumerable): linkAttr() reads any attribute from it. */
+  readonly raw?: Buffer;
 }
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
@@ -468,10 +470,10 @@ function short(type: number, len: number, need: number): NetlinkParseError {
 /**
  * Decodes an RTM_NEWLINK payload (ifinfomsg + attributes) in one pass over
  * the buffer: a switch per attribute type, no slice per attribute (listing
- * thousands of links is mostly this loop). The IFLA_STATS 32-bit copy and
- * IFLA_PAD are dropped; every other attribute not lifted into a field
- * (af_spec, xdp, map, vfinfo_list, ... and types newer than this table) is
- * kept raw in `unknown`. A length that lies is a NetlinkParseError.
+ * thousands of links is mostly this loop). Attributes not lifted into a
+ * field stay in the payload, kept as `raw` (linkAttr() reads them); types
+ * the table does not know are also listed in `unknown`. A length that lies
+ * is a NetlinkParseError.
  */
 export function decodeLink(payload: Buffer): LinkMessage {
   const ifi = readIfinfomsg(payload);
@@ -540,14 +542,33 @@ export function decodeLink(payload: Buffer): LinkMessage {
       case IFLA_PROP_LIST: link.altNames = decodePropList(b.subarray(at, at + len)); break;
       case IFLA_STATS64: link.stats = decodeStats64(b, at, len); break;
       case IFLA_LINKINFO: decodeLinkInfo(b.subarray(at, at + len), link); break;
-      case IFLA_STATS:
-      case IFLA_PAD:
-        break;
       default:
-        (link.unknown ??= []).push({ type, nested: false, value: b.subarray(at, at + len) });
+        // Types the table knows but does not lift (af_spec, xdp, map,
+        // vfinfo_list, IFLA_STATS, ...) stay in `raw`; types it does not know
+        // are collected, so a newer kernel's additions are visible.
+        if (!KNOWN[type]) (link.unknown ??= []).push({ type, nested: false, value: b.subarray(at, at + len) });
     }
   }
+  Object.defineProperty(link, 'raw', { value: payload, enumerable: false });
   return link;
+}
+
+const KNOWN: boolean[] = [];
+for (const [type] of Object.values(linkAttrs.defs)) KNOWN[type] = true;
+
+/**
+ * One attribute of a decoded link, read from its raw payload: for what the
+ * decoder does not lift (IFLA_AF_SPEC, IFLA_XDP, IFLA_VFINFO_LIST, ...).
+ * Undefined when the kernel did not send it.
+ */
+export function linkAttr(link: LinkMessage, type: number): Buffer | undefined {
+  const b = link.raw;
+  if (!b) return undefined;
+  let found: Buffer | undefined;
+  forEachAttr(b, IFINFOMSG_LEN, b.length, (t, value) => {
+    if (t === type && !found) found = value;
+  });
+  return found;
 }
 
 /** Minimum payload per fixed-size IFLA type, from the table (u8 1, u16 2, u32/s32 4). */
