@@ -37,8 +37,8 @@ import type { Family } from './family.js';
 /** What a fragment needs to know about the rule it is built into. */
 export interface BuildContext {
   readonly family: Family;
-  /** Dependencies already matched in this rule ("l3:ipv4", "l4:6"). */
-  readonly done: Set<string>;
+  /** Dependencies already matched in this rule ('ipv4', 'ipv6', or an l4 protocol number). */
+  readonly done: Set<string | number>;
 }
 
 /** A piece of a rule that becomes expressions once the table family is known. */
@@ -85,32 +85,38 @@ interface Dep {
 const ETH_P = { ipv4: 0x0800, ipv6: 0x86dd };
 const NFPROTO = { ipv4: 2, ipv6: 10 };
 
-function depExprs(ctx: BuildContext, dep: Dep, what: string): Expr[] {
-  const out: Expr[] = [];
-  if (dep.l3 && !ctx.done.has(`l3:${dep.l3}`)) {
-    switch (ctx.family) {
-      case 'ip':
-      case 'ip6':
-        if ((ctx.family === 'ip') !== (dep.l3 === 'ipv4')) throw new TypeError(`${what} cannot match in a table of family ${ctx.family}`);
-        break;
-      case 'inet':
-        out.push({ type: 'meta', key: 'nfproto', dreg: NFT_REG_1 }, { type: 'cmp', sreg: NFT_REG_1, op: 'eq', data: Buffer.from([NFPROTO[dep.l3]]) });
-        break;
-      case 'bridge':
-      case 'netdev': {
-        const b = Buffer.alloc(2);
-        b.writeUInt16BE(ETH_P[dep.l3]);
-        out.push({ type: 'meta', key: 'protocol', dreg: NFT_REG_1 }, { type: 'cmp', sreg: NFT_REG_1, op: 'eq', data: b });
-        break;
-      }
-      default:
-        throw new TypeError(`${what} cannot match in a table of family ${ctx.family}`);
+// Dependency matches are constant: built once, shared by every rule (encoders never mutate expressions).
+const depMatch = (key: MetaKey, data: Buffer): Expr[] => [
+  { type: 'meta', key, dreg: NFT_REG_1 },
+  { type: 'cmp', sreg: NFT_REG_1, op: 'eq', data },
+];
+const be16 = (v: number) => Buffer.from([v >> 8, v & 0xff]);
+const L3_DEPS: Record<string, Record<'ipv4' | 'ipv6', Expr[]>> = {
+  inet: { ipv4: depMatch('nfproto', Buffer.from([NFPROTO.ipv4])), ipv6: depMatch('nfproto', Buffer.from([NFPROTO.ipv6])) },
+  bridge: { ipv4: depMatch('protocol', be16(ETH_P.ipv4)), ipv6: depMatch('protocol', be16(ETH_P.ipv6)) },
+  netdev: { ipv4: depMatch('protocol', be16(ETH_P.ipv4)), ipv6: depMatch('protocol', be16(ETH_P.ipv6)) },
+};
+const L4_DEPS = new Map<number, Expr[]>();
+const NONE: readonly Expr[] = [];
+
+/** The dependency matches a field still needs in this rule (each at most once per rule). */
+function depExprs(ctx: BuildContext, dep: Dep, what: string): readonly Expr[] {
+  let out: readonly Expr[] = NONE;
+  if (dep.l3 && !ctx.done.has(dep.l3)) {
+    if (ctx.family === 'ip' || ctx.family === 'ip6') {
+      if ((ctx.family === 'ip') !== (dep.l3 === 'ipv4')) throw new TypeError(`${what} cannot match in a table of family ${ctx.family}`);
+    } else {
+      const d = L3_DEPS[ctx.family]?.[dep.l3];
+      if (!d) throw new TypeError(`${what} cannot match in a table of family ${ctx.family}`);
+      out = d;
     }
-    ctx.done.add(`l3:${dep.l3}`);
+    ctx.done.add(dep.l3);
   }
-  if (dep.l4 !== undefined && !ctx.done.has(`l4:${dep.l4}`)) {
-    out.push({ type: 'meta', key: 'l4proto', dreg: NFT_REG_1 }, { type: 'cmp', sreg: NFT_REG_1, op: 'eq', data: Buffer.from([dep.l4]) });
-    ctx.done.add(`l4:${dep.l4}`);
+  if (dep.l4 !== undefined && !ctx.done.has(dep.l4)) {
+    let d = L4_DEPS.get(dep.l4);
+    if (!d) L4_DEPS.set(dep.l4, (d = depMatch('l4proto', Buffer.from([dep.l4]))));
+    out = out.length ? out.concat(d) : d;
+    ctx.done.add(dep.l4);
   }
   return out;
 }
@@ -141,6 +147,9 @@ function lookupFragment(src: Loadable<unknown>, set: string, extra: { invert?: b
 
 /** A packet or metadata field of type V; comparisons take C (e.g. CIDR strings for addresses). */
 export class Field<V, C = V> implements Loadable<V> {
+  /** The load expressions by register slot, built once. */
+  private readonly loads: Expr[][] = [];
+
   constructor(
     readonly text: string,
     readonly type: DataType<V>,
@@ -149,11 +158,18 @@ export class Field<V, C = V> implements Loadable<V> {
   ) {}
 
   load(ctx: BuildContext, slot: number): Expr[] {
-    return [...depExprs(ctx, this.dep, this.text), ...this.loadInto(registerForSlot(slot))];
+    const deps = depExprs(ctx, this.dep, this.text);
+    const loads = (this.loads[slot] ??= this.loadInto(registerForSlot(slot)));
+    return deps.length ? deps.concat(loads) : loads.slice();
   }
 
   protected cmp(op: CmpOp, data: Buffer): Fragment {
-    return fragment((ctx) => [...this.load(ctx, 0), { type: 'cmp', sreg: NFT_REG_1, op, data }]);
+    const c: Expr = { type: 'cmp', sreg: NFT_REG_1, op, data };
+    return fragment((ctx) => {
+      const out = this.load(ctx, 0);
+      out.push(c);
+      return out;
+    });
   }
 
   protected value(v: V): Buffer {

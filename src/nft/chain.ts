@@ -37,6 +37,7 @@ import {
   readNfgenmsg,
   udataComment,
   udataString,
+  writeName,
 } from '../wire/nfnetlink.js';
 import { Flags } from '../wire/nft-expr/common.js';
 import { schema } from '../wire/schema.js';
@@ -192,15 +193,15 @@ export function checkChainSpec(spec: ChainSpec, arg = 'chain'): void {
 export function writeAddChain(w: Writer, flags: number, spec: ChainSpec, exclusive = false): void {
   checkChainSpec(spec);
   const start = beginNfMessage(w, nftMsgType(NFT_MSG_NEWCHAIN), flags | NLM_F_CREATE | (exclusive ? NLM_F_EXCL : 0), familyNumber(spec.family));
-  w.string(NFTA_CHAIN_TABLE, spec.table);
-  w.string(NFTA_CHAIN_NAME, spec.name);
+  writeName(w, NFTA_CHAIN_TABLE, spec.table);
+  writeName(w, NFTA_CHAIN_NAME, spec.name);
   if (isBase(spec)) {
-    w.string(NFTA_CHAIN_TYPE, spec.type ?? 'filter');
+    writeName(w, NFTA_CHAIN_TYPE, spec.type ?? 'filter');
     if (spec.policy !== undefined) w.be32(NFTA_CHAIN_POLICY, POLICIES[spec.policy]);
     const hook = w.nest(NFTA_CHAIN_HOOK);
     w.be32(NFTA_HOOK_HOOKNUM, hookNumber(spec.family, spec.hook));
     w.be32(NFTA_HOOK_PRIORITY, priorityNumber(spec.family, spec.priority) >>> 0);
-    if (spec.device !== undefined) w.string(NFTA_HOOK_DEV, spec.device);
+    if (spec.device !== undefined) writeName(w, NFTA_HOOK_DEV, spec.device);
     w.endNest(hook);
   }
   if (spec.comment !== undefined) w.bytes(NFTA_CHAIN_USERDATA, buildUdata([[NFTNL_UDATA_CHAIN_COMMENT, udataString(spec.comment)]]));
@@ -209,9 +210,9 @@ export function writeAddChain(w: Writer, flags: number, spec: ChainSpec, exclusi
 
 function writeChainRef(w: Writer, ref: ChainRef, arg: string): void {
   knownKeys(ref, ['family', 'table', 'name', 'handle', 'type', 'hook', 'priority', 'policy', 'device', 'devices', 'comment', 'use', 'flags', 'counters'], arg);
-  w.string(NFTA_CHAIN_TABLE, checkName(ref.table, `${arg}.table`));
+  writeName(w, NFTA_CHAIN_TABLE, checkName(ref.table, `${arg}.table`));
   if (ref.handle !== undefined) w.be64(NFTA_CHAIN_HANDLE, checkHandle(ref.handle, `${arg}.handle`));
-  else w.string(NFTA_CHAIN_NAME, checkName(ref.name, `${arg}.name`));
+  else writeName(w, NFTA_CHAIN_NAME, checkName(ref.name, `${arg}.name`));
 }
 
 /** Writes NFT_MSG_DELCHAIN (or DESTROYCHAIN). Its rules go with it; EBUSY while a jump or map references it. */
@@ -224,8 +225,8 @@ export function writeDeleteChain(w: Writer, flags: number, ref: ChainRef, ifExis
 /** Writes NFT_MSG_DELRULE with table and chain: every rule of the chain goes. */
 export function writeFlushChain(w: Writer, flags: number, ref: { family: Family; table: string; name: string }): void {
   const start = beginNfMessage(w, nftMsgType(NFT_MSG_DELRULE), flags, familyNumber(ref?.family, 'chain.family'));
-  w.string(NFTA_RULE_TABLE, checkName(ref.table, 'chain.table'));
-  w.string(NFTA_RULE_CHAIN, checkName(ref.name, 'chain.name'));
+  writeName(w, NFTA_RULE_TABLE, checkName(ref.table, 'chain.table'));
+  writeName(w, NFTA_RULE_CHAIN, checkName(ref.name, 'chain.name'));
   w.end(start);
 }
 
@@ -249,8 +250,8 @@ export async function getChain(ref: { family: Family; table: string; name: strin
     msg: NFT_MSG_GETCHAIN,
     family,
     attrs: (w) => {
-      w.string(NFTA_CHAIN_TABLE, table);
-      w.string(NFTA_CHAIN_NAME, name);
+      writeName(w, NFTA_CHAIN_TABLE, table);
+      writeName(w, NFTA_CHAIN_NAME, name);
     },
     operation: 'getChain',
     subject: `${ref.family} ${table} ${name}`,

@@ -3,7 +3,7 @@
 // NFTA_SET_DATA_TYPE so `nft list` prints elements right. A concatenation's id
 // is its parts' ids, 6 bits each (first part highest), and each part takes a
 // whole number of 4-byte register slots.
-import { AF_INET, AF_INET6, bytesToIpv4, bytesToIpv6, bytesToMac, ipFamily, ipv4ToBytes, ipv6ToBytes, isMac, macToBytes } from '../wire/address.js';
+import { AF_INET6, bytesToIpv4, bytesToIpv6, bytesToMac, ipFamily, ipv6ToBytes, isMac, macToBytes } from '../wire/address.js';
 import { BYTEORDER_BIG_ENDIAN, BYTEORDER_HOST_ENDIAN, BYTEORDER_INVALID, checkVerdict, NFT_DATA_VERDICT, type Verdict } from '../wire/nfnetlink.js';
 import { cString } from '../wire/netlink.js';
 
@@ -148,6 +148,34 @@ export const FIB_ADDR_TYPES: Record<string, number> = {
   prohibit: 8,
 };
 
+/**
+ * Parses dotted-quad IPv4 text straight into buf (what net.isIPv4 accepts:
+ * four decimal octets, no leading zeros). False when it is not one.
+ */
+function writeIpv4(buf: Buffer, off: number, s: string): boolean {
+  const n = s.length;
+  if (n < 7 || n > 15) return false;
+  let octet = 0;
+  let digits = 0;
+  let part = 0;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? s.charCodeAt(i) : 46;
+    if (c === 46) {
+      if (digits === 0 || part > 3) return false;
+      buf[off + part++] = octet;
+      octet = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && octet === 0) return false;
+      octet = octet * 10 + (c - 48);
+      if (++digits > 3 || octet > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return part === 4;
+}
+
 export const ipv4Addr: DataType<string> = {
   name: 'ipv4_addr',
   id: TYPE_IPADDR,
@@ -156,8 +184,7 @@ export const ipv4Addr: DataType<string> = {
   prefixes: true,
   bigEndian: true,
   write(buf, off, v, arg) {
-    if (typeof v !== 'string' || ipFamily(v) !== AF_INET) throw new TypeError(`${arg} must be an IPv4 address, got ${JSON.stringify(v)}`);
-    buf.set(ipv4ToBytes(v), off);
+    if (typeof v !== 'string' || !writeIpv4(buf, off, v)) throw new TypeError(`${arg} must be an IPv4 address, got ${JSON.stringify(v)}`);
   },
   read: (buf, off) => bytesToIpv4(buf.subarray(off, off + 4)),
 };
@@ -313,8 +340,9 @@ export function concatType(parts: readonly DataType<any>[]): DataType<unknown[]>
       if (!Array.isArray(v) || v.length !== parts.length) throw new TypeError(`${arg} must be an array of ${parts.length} values (${this.name})`);
       for (let i = 0; i < parts.length; i++) {
         const at = off + offsets[i];
-        buf.fill(0, at, at + pad4(parts[i].len));
-        parts[i].write(buf, at, v[i], `${arg}[${i}]`);
+        const p = parts[i];
+        p.write(buf, at, v[i], `${arg}[${i}]`);
+        for (let j = p.len; j < pad4(p.len); j++) buf[at + j] = 0;
       }
     },
     read(buf, off) {

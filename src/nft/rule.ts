@@ -23,6 +23,7 @@ import {
   readNfgenmsg,
   udataComment,
   udataString,
+  writeName,
 } from '../wire/nfnetlink.js';
 import { decodeExprList, encodeExprList, type Expr } from '../wire/nft-expr/index.js';
 import { schema } from '../wire/schema.js';
@@ -120,8 +121,8 @@ export function writeAddRule(w: Writer, flags: number, spec: RuleSpec, replace?:
   if (replace !== undefined) f |= NLM_F_REPLACE;
   else if (p === 'append' || (typeof p === 'object' && 'after' in p)) f |= NLM_F_APPEND;
   const start = beginNfMessage(w, nftMsgType(NFT_MSG_NEWRULE), f, familyNumber(spec.family));
-  w.string(NFTA_RULE_TABLE, spec.table);
-  w.string(NFTA_RULE_CHAIN, spec.chain);
+  writeName(w, NFTA_RULE_TABLE, spec.table);
+  writeName(w, NFTA_RULE_CHAIN, spec.chain);
   if (replace !== undefined) w.be64(NFTA_RULE_HANDLE, checkHandle(replace, 'rule.handle'));
   else if (typeof p === 'object') w.be64(NFTA_RULE_POSITION, 'after' in p ? p.after : p.before);
   encodeExprList(w, NFTA_RULE_EXPRESSIONS, exprs);
@@ -131,8 +132,8 @@ export function writeAddRule(w: Writer, flags: number, spec: RuleSpec, replace?:
 
 function writeRuleRef(w: Writer, ref: RuleRef, arg: string): void {
   knownKeys(ref, ['family', 'table', 'chain', 'handle', 'exprs', 'comment', 'position', 'userdata'], arg);
-  w.string(NFTA_RULE_TABLE, checkName(ref.table, `${arg}.table`));
-  w.string(NFTA_RULE_CHAIN, checkName(ref.chain, `${arg}.chain`));
+  writeName(w, NFTA_RULE_TABLE, checkName(ref.table, `${arg}.table`));
+  writeName(w, NFTA_RULE_CHAIN, checkName(ref.chain, `${arg}.chain`));
   w.be64(NFTA_RULE_HANDLE, checkHandle(ref.handle, `${arg}.handle`));
 }
 
@@ -156,8 +157,8 @@ export async function listRules(opts: NsOption & { family?: Family; table?: stri
     msg: NFT_MSG_GETRULE,
     family,
     attrs: (w) => {
-      if (table !== undefined) w.string(NFTA_RULE_TABLE, table);
-      if (chain !== undefined) w.string(NFTA_RULE_CHAIN, chain);
+      if (table !== undefined) writeName(w, NFTA_RULE_TABLE, table);
+      if (chain !== undefined) writeName(w, NFTA_RULE_CHAIN, chain);
     },
     operation: 'listRules',
     subject: [opts.family, table, chain].filter(Boolean).join(' ') || undefined,

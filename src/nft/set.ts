@@ -28,7 +28,7 @@ import {
   NFTA_SET_ELEM_LIST_SET,
   NFTA_SET_ELEM_LIST_SET_ID,
   NFTA_SET_ELEM_LIST_TABLE,
-  NFTA_SET_ELEM_OBJREF,
+  
   NFTA_SET_ELEM_TIMEOUT,
   NFTA_SET_ELEM_USERDATA,
   NFTA_SET_FIELD_LEN,
@@ -71,6 +71,7 @@ import {
   writeDataVerdict,
   type UdataEntry,
   type Verdict,
+  writeName,
 } from '../wire/nfnetlink.js';
 import { Flags } from '../wire/nft-expr/common.js';
 import { schema } from '../wire/schema.js';
@@ -276,8 +277,8 @@ export function writeAddSet(w: Writer, flags: number, spec: SetSpec, id: number,
   const concat = t.interval && t.key.parts !== undefined;
   const f = setFlags.value((spec.flags ?? []) as SetFlag[], 'set.flags') | (t.data ? NFT_SET_MAP : 0) | (concat ? NFT_SET_CONCAT : 0);
   const start = beginNfMessage(w, nftMsgType(NFT_MSG_NEWSET), flags | NLM_F_CREATE | (exclusive ? NLM_F_EXCL : 0), familyNumber(spec.family));
-  w.string(NFTA_SET_TABLE, spec.table);
-  w.string(NFTA_SET_NAME, spec.name);
+  writeName(w, NFTA_SET_TABLE, spec.table);
+  writeName(w, NFTA_SET_NAME, spec.name);
   w.be32(NFTA_SET_FLAGS, f);
   w.be32(NFTA_SET_KEY_TYPE, t.key.id);
   w.be32(NFTA_SET_KEY_LEN, t.key.len);
@@ -313,9 +314,9 @@ export function writeAddSet(w: Writer, flags: number, spec: SetSpec, id: number,
 }
 
 function writeSetRef(w: Writer, ref: SetRef, arg: string): void {
-  w.string(NFTA_SET_TABLE, checkName(ref.table, `${arg}.table`));
+  writeName(w, NFTA_SET_TABLE, checkName(ref.table, `${arg}.table`));
   if (ref.handle !== undefined) w.be64(NFTA_SET_HANDLE, checkHandle(ref.handle, `${arg}.handle`));
-  else w.string(NFTA_SET_NAME, checkName(ref.name, `${arg}.name`));
+  else writeName(w, NFTA_SET_NAME, checkName(ref.name, `${arg}.name`));
 }
 
 /** Writes NFT_MSG_DELSET (or DESTROYSET). A set rules still use cannot go (EBUSY). */
@@ -328,8 +329,8 @@ export function writeDeleteSet(w: Writer, flags: number, ref: SetRef, ifExists =
 /** Writes NFT_MSG_DELSETELEM without elements: the set is emptied. */
 export function writeFlushSet(w: Writer, flags: number, ref: { family: Family; table: string; name: string }): void {
   const start = beginNfMessage(w, nftMsgType(NFT_MSG_DELSETELEM), flags, familyNumber(ref?.family, 'set.family'));
-  w.string(NFTA_SET_ELEM_LIST_TABLE, checkName(ref.table, 'set.table'));
-  w.string(NFTA_SET_ELEM_LIST_SET, checkName(ref.name, 'set.name'));
+  writeName(w, NFTA_SET_ELEM_LIST_TABLE, checkName(ref.table, 'set.table'));
+  writeName(w, NFTA_SET_ELEM_LIST_SET, checkName(ref.name, 'set.name'));
   w.end(start);
 }
 
@@ -473,20 +474,26 @@ function writeWireElem(w: Writer, e: WireElem): void {
   w.endNest(el);
 }
 
-/** Writes a value nest straight into the buffer: the hot path for big element lists. */
-function writeTypedValue(w: Writer, type: number, t: DataType<any>, v: unknown, arg: string): void {
-  const outer = w.nest(type);
-  const len = t.len;
-  const padded = (len + 3) & ~3;
-  w.ensure(4 + padded);
-  const at = w.off;
-  w.buf.writeUInt16LE(4 + len, at);
-  w.buf.writeUInt16LE(NFTA_DATA_VALUE, at + 2);
-  w.buf.fill(0, at + 4, at + 4 + padded);
-  t.write(w.buf, at + 4, v, arg);
-  w.off = at + 4 + padded;
-  w.endNest(outer);
+/** An nlattr header written byte by byte (cheaper than Buffer methods, even before the JIT warms up). */
+function hdr(b: Buffer, o: number, len: number, type: number): void {
+  b[o] = len & 0xff;
+  b[o + 1] = len >> 8;
+  b[o + 2] = type & 0xff;
+  b[o + 3] = type >> 8;
 }
+
+/** Re-labels a value error with the element it came from (the hot path passes a fixed label). */
+function atElement(err: unknown, i: number, label: string): unknown {
+  if (err instanceof TypeError || err instanceof RangeError) {
+    const E = err instanceof TypeError ? TypeError : RangeError;
+    return new E(err.message.replace(label, `elements[${i}].${label.slice(1)}`));
+  }
+  return err;
+}
+
+const NESTED = 0x8000;
+const KEY_LABEL = '#key';
+const DATA_LABEL = '#data';
 
 // NFTA_SET_ELEM_LIST_ELEMENTS is one attribute: its 16-bit length caps a message's elements.
 const MAX_LIST = 0xffff;
@@ -515,8 +522,8 @@ export function writeElements(
   let list = 0;
   const open = () => {
     start = beginNfMessage(w, nftMsgType(msg), flags, family);
-    w.string(NFTA_SET_ELEM_LIST_TABLE, table);
-    w.string(NFTA_SET_ELEM_LIST_SET, name);
+    writeName(w, NFTA_SET_ELEM_LIST_TABLE, table);
+    writeName(w, NFTA_SET_ELEM_LIST_SET, name);
     if (opts.setId !== undefined) w.be32(NFTA_SET_ELEM_LIST_SET_ID, opts.setId);
     list = w.nest(NFTA_SET_ELEM_LIST_ELEMENTS);
   };
@@ -537,51 +544,72 @@ export function writeElements(
   open();
   if (types.interval) {
     for (const e of intervalElems(types, elements)) put(() => writeWireElem(w, e));
-  } else {
-    for (let i = 0; i < elements.length; i++) {
-      const e = elements[i];
+    close();
+    return;
+  }
+  // Plain elements (a key, and value data in a map) are written straight
+  // into the buffer: LIST_ELEM { KEY { VALUE }, DATA { VALUE } }.
+  const kt = types.key;
+  const dt = types.verdict ? undefined : types.data;
+  const kPad = (kt.len + 3) & ~3;
+  const dPad = dt ? (dt.len + 3) & ~3 : 0;
+  const keyNest = 8 + kPad;
+  const dataNest = dt ? 8 + dPad : 0;
+  const size = 4 + keyNest + dataNest;
+  for (let i = 0; i < elements.length; i++) {
+    const e = elements[i];
+    if (typeof e !== 'object' || e === null) throw new TypeError(`elements[${i}] must be an object like { key, data? }`);
+    if (e.keyEnd !== undefined) throw new TypeError(`elements[${i}].keyEnd: ranges need a set with the interval flag`);
+    const plain = !e.catchall && (types.keysOnly || (e.timeout === undefined && e.comment === undefined)) && (types.verdict ? types.keysOnly : true);
+    if (!plain) {
       const arg = `elements[${i}]`;
-      if (typeof e !== 'object' || e === null) throw new TypeError(`${arg} must be an object like { key, data? }`);
-      if (e.keyEnd !== undefined) throw new TypeError(`${arg}.keyEnd: ranges need a set with the interval flag`);
-      if (e.catchall) {
-        const x = elementExtras(types, e, arg);
-        put(() => writeWireElem(w, { flags: NFT_SET_ELEM_CATCHALL, ...x }));
-        continue;
+      const x = elementExtras(types, e, arg);
+      if (e.catchall) put(() => writeWireElem(w, { flags: NFT_SET_ELEM_CATCHALL, ...x }));
+      else {
+        const key = Buffer.alloc(kt.len);
+        kt.write(key, 0, e.key, `${arg}.key`);
+        put(() => writeWireElem(w, { key, flags: 0, ...x }));
       }
-      put(() => {
-        const el = w.nest(NFTA_LIST_ELEM);
-        if (e.timeout !== undefined && !types.keysOnly) {
-          if (!Number.isSafeInteger(e.timeout) || e.timeout <= 0) throw new RangeError(`${arg}.timeout must be a positive number of milliseconds`);
-          w.be64(NFTA_SET_ELEM_TIMEOUT, e.timeout);
-        }
-        writeTypedValue(w, NFTA_SET_ELEM_KEY, types.key, e.key, `${arg}.key`);
-        if (types.data) {
-          if (e.data === undefined) throw new TypeError(`${arg}.data is required: the set is a map`);
-          if (types.verdict) writeDataVerdict(w, NFTA_SET_ELEM_DATA, checkVerdict(e.data, `${arg}.data`));
-          else writeTypedValue(w, NFTA_SET_ELEM_DATA, types.data, e.data, `${arg}.data`);
-        } else if (e.data !== undefined && !types.keysOnly) {
-          throw new TypeError(`${arg}.data: the set is not a map`);
-        }
-        if (e.comment !== undefined && !types.keysOnly) w.bytes(NFTA_SET_ELEM_USERDATA, buildUdata([[NFTNL_UDATA_SET_ELEM_COMMENT, udataString(checkComment(e.comment, `${arg}.comment`))]]));
-        w.endNest(el);
-      });
+      continue;
     }
+    if (dt && e.data === undefined) throw new TypeError(`elements[${i}].data is required: the set is a map`);
+    if (!types.data && !types.keysOnly && e.data !== undefined) throw new TypeError(`elements[${i}].data: the set is not a map`);
+    if (w.off + size - list > MAX_LIST) {
+      close();
+      open();
+    }
+    w.ensure(size);
+    const b = w.buf;
+    let o = w.off;
+    hdr(b, o, size, NFTA_LIST_ELEM | NESTED);
+    hdr(b, o + 4, keyNest, NFTA_SET_ELEM_KEY | NESTED);
+    hdr(b, o + 8, 4 + kt.len, NFTA_DATA_VALUE);
+    o += 12;
+    try {
+      kt.write(b, o, e.key, KEY_LABEL);
+    } catch (err) {
+      throw atElement(err, i, KEY_LABEL);
+    }
+    for (let j = kt.len; j < kPad; j++) b[o + j] = 0;
+    o += kPad;
+    if (dt) {
+      hdr(b, o, dataNest, NFTA_SET_ELEM_DATA | NESTED);
+      hdr(b, o + 4, 4 + dt.len, NFTA_DATA_VALUE);
+      o += 8;
+      try {
+        dt.write(b, o, e.data, DATA_LABEL);
+      } catch (err) {
+        throw atElement(err, i, DATA_LABEL);
+      }
+      for (let j = dt.len; j < dPad; j++) b[o + j] = 0;
+      o += dPad;
+    }
+    w.off = o;
   }
   close();
 }
 
 // ---- reading elements ----
-
-const elemAttrs = schema('set element', {
-  key: [NFTA_SET_ELEM_KEY, 'binary'],
-  data: [NFTA_SET_ELEM_DATA, 'binary'],
-  flags: [NFTA_SET_ELEM_FLAGS, 'be32'],
-  timeout: [NFTA_SET_ELEM_TIMEOUT, 'be64'],
-  expiration: [NFTA_SET_ELEM_EXPIRATION, 'be64'],
-  userdata: [NFTA_SET_ELEM_USERDATA, 'binary'],
-  objref: [NFTA_SET_ELEM_OBJREF, 'string'],
-  keyEnd: [NFTA_SET_ELEM_KEY_END, 'binary'],
-} as const);
 
 const elemListAttrs = schema('set element list', {
   table: [NFTA_SET_ELEM_LIST_TABLE, 'string'],
@@ -608,10 +636,56 @@ export interface RawElementList {
   elements: RawSetElement[];
 }
 
-function valueOfData(b: Buffer, where: string): Buffer {
+/** The payload of the NFTA_DATA_VALUE inside a nested nft_data, or a verdict. */
+function dataIn(b: Buffer, where: string, valueOnly: boolean): Buffer | Verdict {
+  // The common case, one NFTA_DATA_VALUE, without the generic walker.
+  if (b.length >= 4) {
+    const len = b.readUInt16LE(0);
+    if ((b.readUInt16LE(2) & 0x3fff) === NFTA_DATA_VALUE && len >= 4 && len <= b.length) return b.subarray(4, len);
+  }
   const d = readData(b);
-  if (!('value' in d)) throw new NetlinkParseError(`${where}: expected a value`);
-  return d.value;
+  if ('value' in d) return d.value;
+  if (valueOnly) throw new NetlinkParseError(`${where}: expected a value, got a verdict`);
+  return d.verdict;
+}
+
+/** One NFTA_LIST_ELEM of an element list. Lengths are checked; unknown attributes skipped. */
+function decodeElem(b: Buffer): RawSetElement {
+  const out: RawSetElement = { flags: 0 };
+  let off = 0;
+  while (b.length - off >= 4) {
+    const len = b.readUInt16LE(off);
+    const type = b.readUInt16LE(off + 2) & 0x3fff;
+    if (len < 4 || len > b.length - off) throw new NetlinkParseError(`set element attribute ${type} at ${off} claims ${len} bytes, ${b.length - off} available`);
+    const v = b.subarray(off + 4, off + len);
+    switch (type) {
+      case NFTA_SET_ELEM_KEY:
+        out.key = dataIn(v, 'element key', true) as Buffer;
+        break;
+      case NFTA_SET_ELEM_KEY_END:
+        out.keyEnd = dataIn(v, 'element key end', true) as Buffer;
+        break;
+      case NFTA_SET_ELEM_DATA:
+        out.data = dataIn(v, 'element data', false);
+        break;
+      case NFTA_SET_ELEM_FLAGS:
+        if (v.length >= 4) out.flags = v.readUInt32BE(0);
+        break;
+      case NFTA_SET_ELEM_TIMEOUT:
+        if (v.length >= 8) out.timeout = Number(v.readBigUInt64BE(0));
+        break;
+      case NFTA_SET_ELEM_EXPIRATION:
+        if (v.length >= 8) out.expires = Number(v.readBigUInt64BE(0));
+        break;
+      case NFTA_SET_ELEM_USERDATA: {
+        const c = udataComment(v, NFTNL_UDATA_SET_ELEM_COMMENT);
+        if (c !== undefined) out.comment = c;
+        break;
+      }
+    }
+    off += (len + 3) & ~3;
+  }
+  return out;
 }
 
 export function decodeRawElements(m: Message): RawElementList {
@@ -620,20 +694,7 @@ export function decodeRawElements(m: Message): RawElementList {
   const elements: RawSetElement[] = [];
   if (a.elements) {
     forEachAttr(a.elements, 0, a.elements.length, (type, value) => {
-      if (type !== NFTA_LIST_ELEM) return;
-      const e = elemAttrs.decode(value);
-      const out: RawSetElement = { flags: e.flags ?? 0 };
-      if (e.key) out.key = valueOfData(e.key, 'element key');
-      if (e.keyEnd) out.keyEnd = valueOfData(e.keyEnd, 'element key end');
-      if (e.data) {
-        const d = readData(e.data);
-        out.data = 'value' in d ? d.value : d.verdict;
-      }
-      if (e.timeout !== undefined) out.timeout = Number(e.timeout);
-      if (e.expiration !== undefined) out.expires = Number(e.expiration);
-      const c = udataComment(e.userdata, NFTNL_UDATA_SET_ELEM_COMMENT);
-      if (c !== undefined) out.comment = c;
-      elements.push(out);
+      if (type === NFTA_LIST_ELEM) elements.push(decodeElem(value));
     });
   }
   return { family: familyName(g.family), table: a.table ?? '', set: a.set ?? '', elements };
@@ -688,8 +749,8 @@ export async function getSet(ref: { family: Family; table: string; name: string 
     msg: NFT_MSG_GETSET,
     family,
     attrs: (w) => {
-      w.string(NFTA_SET_TABLE, table);
-      w.string(NFTA_SET_NAME, name);
+      writeName(w, NFTA_SET_TABLE, table);
+      writeName(w, NFTA_SET_NAME, name);
     },
     operation: 'getSet',
     subject: `${ref.family} ${table} ${name}`,
@@ -707,8 +768,8 @@ export async function listElements(ref: (TypedSetRef | { family: Family; table: 
     msg: NFT_MSG_GETSETELEM,
     family,
     attrs: (w) => {
-      w.string(NFTA_SET_ELEM_LIST_TABLE, table);
-      w.string(NFTA_SET_ELEM_LIST_SET, name);
+      writeName(w, NFTA_SET_ELEM_LIST_TABLE, table);
+      writeName(w, NFTA_SET_ELEM_LIST_SET, name);
     },
     operation: 'listElements',
     subject: `${ref.family} ${table} ${name}`,

@@ -1,6 +1,6 @@
 // Tables: the top-level container of chains, sets and rules, one namespace
 // per family (ip, ip6, inet, arp, bridge, netdev).
-import { NFGENMSG_LEN, beginNfMessage, buildUdata, nftMsgType, NFTA_TABLE_FLAGS, NFTA_TABLE_HANDLE, NFTA_TABLE_NAME, NFTA_TABLE_OWNER, NFTA_TABLE_USE, NFTA_TABLE_USERDATA, NFTA_RULE_TABLE, NFT_MSG_DELRULE, NFT_MSG_DELTABLE, NFT_MSG_DESTROYTABLE, NFT_MSG_GETTABLE, NFT_MSG_NEWTABLE, NFTNL_UDATA_TABLE_COMMENT, readNfgenmsg, udataComment, udataString, NFPROTO_UNSPEC } from '../wire/nfnetlink.js';
+import { NFGENMSG_LEN, beginNfMessage, buildUdata, nftMsgType, NFTA_TABLE_FLAGS, NFTA_TABLE_HANDLE, NFTA_TABLE_NAME, NFTA_TABLE_OWNER, NFTA_TABLE_USE, NFTA_TABLE_USERDATA, NFTA_RULE_TABLE, NFT_MSG_DELRULE, NFT_MSG_DELTABLE, NFT_MSG_DESTROYTABLE, NFT_MSG_GETTABLE, NFT_MSG_NEWTABLE, NFTNL_UDATA_TABLE_COMMENT, readNfgenmsg, udataComment, udataString, NFPROTO_UNSPEC, writeName } from '../wire/nfnetlink.js';
 import { NLM_F_CREATE, NLM_F_EXCL, type Message, type Writer } from '../wire/netlink.js';
 import { schema } from '../wire/schema.js';
 import { Flags } from '../wire/nft-expr/common.js';
@@ -75,7 +75,7 @@ export function checkTableSpec(spec: TableSpec, arg = 'table'): void {
 export function writeAddTable(w: Writer, flags: number, spec: TableSpec, exclusive = false): void {
   checkTableSpec(spec);
   const start = beginNfMessage(w, nftMsgType(NFT_MSG_NEWTABLE), flags | NLM_F_CREATE | (exclusive ? NLM_F_EXCL : 0), familyNumber(spec.family));
-  w.string(NFTA_TABLE_NAME, spec.name);
+  writeName(w, NFTA_TABLE_NAME, spec.name);
   // Always sent (as nft does): adding an existing table updates its flags.
   w.be32(NFTA_TABLE_FLAGS, tableFlags.value(spec.flags, 'table.flags'));
   if (spec.comment !== undefined) w.bytes(NFTA_TABLE_USERDATA, buildUdata([[NFTNL_UDATA_TABLE_COMMENT, udataString(spec.comment)]]));
@@ -85,7 +85,7 @@ export function writeAddTable(w: Writer, flags: number, spec: TableSpec, exclusi
 function writeTableRef(w: Writer, ref: TableRef, arg: string): void {
   knownKeys(ref, ['family', 'name', 'handle', 'flags', 'comment', 'use', 'owner'], arg);
   if (ref.handle !== undefined) w.be64(NFTA_TABLE_HANDLE, checkHandle(ref.handle, `${arg}.handle`));
-  else w.string(NFTA_TABLE_NAME, checkName(ref.name, `${arg}.name`));
+  else writeName(w, NFTA_TABLE_NAME, checkName(ref.name, `${arg}.name`));
 }
 
 /** Writes NFT_MSG_DELTABLE (or DESTROYTABLE: no error when it does not exist, Linux 6.3+). */
@@ -98,7 +98,7 @@ export function writeDeleteTable(w: Writer, flags: number, ref: TableRef, ifExis
 /** Writes NFT_MSG_DELRULE for a whole table: every rule of every chain goes. */
 export function writeFlushTable(w: Writer, flags: number, ref: TableRef): void {
   const start = beginNfMessage(w, nftMsgType(NFT_MSG_DELRULE), flags, familyNumber(ref.family, 'table.family'));
-  w.string(NFTA_RULE_TABLE, checkName(ref.name, 'table.name'));
+  writeName(w, NFTA_RULE_TABLE, checkName(ref.name, 'table.name'));
   w.end(start);
 }
 
@@ -120,7 +120,7 @@ export async function listTables(opts: NsOption & { family?: Family } = {}): Pro
 export async function getTable(ref: { family: Family; name: string }, opts: NsOption = {}): Promise<Table> {
   const family = familyNumber(ref?.family, 'table.family');
   const name = checkName(ref.name, 'table.name');
-  return decodeTable(await get(opts, { msg: NFT_MSG_GETTABLE, family, attrs: (w) => w.string(NFTA_TABLE_NAME, name), operation: 'getTable', subject: `${ref.family} ${name}` }));
+  return decodeTable(await get(opts, { msg: NFT_MSG_GETTABLE, family, attrs: (w) => writeName(w, NFTA_TABLE_NAME, name), operation: 'getTable', subject: `${ref.family} ${name}` }));
 }
 
 /**

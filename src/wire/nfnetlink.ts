@@ -520,3 +520,18 @@ export function describeAttrAt(message: Buffer, offset: number): string | undefi
   });
   return found;
 }
+
+// Object names repeat across the messages of a transaction (every rule names
+// its table and chain); Buffer#write costs ~100 ns a call, a copy ~20 ns.
+const nameCache = new Map<string, Buffer>();
+
+/** Writes a NUL-terminated string attribute, reusing the bytes of names seen before. */
+export function writeName(w: Writer, type: number, s: string): void {
+  let b = nameCache.get(s);
+  if (b === undefined) {
+    if (nameCache.size >= 4096) nameCache.clear();
+    b = Buffer.from(`${s}\0`, 'utf8');
+    nameCache.set(s, b);
+  }
+  w.bytes(type, b);
+}

@@ -3,7 +3,7 @@
 // registers (sreg2).
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, dataBytes, dataValue, Enum, optRegister, register, required, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, dataBytes, dataValue, Enum, optRegister, register, required, withUnknown, writeUnknown, type Register } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_bitwise_attributes
@@ -47,6 +47,10 @@ const attrs = schema('bitwise', {
   sreg2: [NFTA_BITWISE_SREG2, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('bitwise', ['sreg', 'dreg', 'len', 'op', 'mask', 'xor', 'data', 'sreg2']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     bitwise: BitwiseExpr;
@@ -58,11 +62,11 @@ const wrap = (b: Buffer | undefined, where: string) => (b === undefined ? undefi
 export const bitwise = registerExpr<BitwiseExpr>({
   name: 'bitwise',
   encode(w, e) {
-    checkKeys(e, ['sreg', 'dreg', 'len', 'op', 'mask', 'xor', 'data', 'sreg2'], 'bitwise');
+    checkFields(e);
     const op = bitwiseOps.value(e.op, 'bitwise.op');
     if (op === 0 && (!e.mask || !e.xor)) throw new TypeError('bitwise mask_xor needs mask and xor');
     if (op === 0 && (e.mask!.length !== e.len || e.xor!.length !== e.len)) throw new RangeError(`bitwise mask and xor must be len (${e.len}) bytes`);
-    attrs.encode(w, {
+    writeAttrs(w, {
       sreg: register(e.sreg, 'bitwise.sreg'),
       dreg: register(e.dreg, 'bitwise.dreg'),
       len: e.len,

@@ -2,7 +2,7 @@
 // the rule stops here when the comparison fails.
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, dataBytes, dataValue, Enum, register, required, valueOf, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, dataBytes, dataValue, Enum, register, required, valueOf, withUnknown, writeUnknown, type Register } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_cmp_attributes
@@ -29,6 +29,10 @@ const attrs = schema('cmp', {
   data: [NFTA_CMP_DATA, 'nested', dataValue],
 } as const);
 
+const checkFields = fieldCheck('cmp', ['sreg', 'op', 'data']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     cmp: CmpExpr;
@@ -38,8 +42,8 @@ declare module './registry.js' {
 export const cmp = registerExpr<CmpExpr>({
   name: 'cmp',
   encode(w, e) {
-    checkKeys(e, ['sreg', 'op', 'data'], 'cmp');
-    attrs.encode(w, { sreg: register(e.sreg, 'cmp.sreg'), op: cmpOps.value(e.op, 'cmp.op'), data: { value: dataBytes(e.data, 'cmp.data') } });
+    checkFields(e);
+    writeAttrs(w, { sreg: register(e.sreg, 'cmp.sreg'), op: cmpOps.value(e.op, 'cmp.op'), data: { value: dataBytes(e.data, 'cmp.data') } });
     writeUnknown(w, e.unknown);
   },
   decode(b) {

@@ -3,8 +3,8 @@
 // not know (so a decoded expression encodes back to the same bytes).
 import { NetlinkParseError } from '../../errors.js';
 import { NLA_F_NESTED, type RawAttr, type Writer } from '../netlink.js';
-import { NFTA_DATA_VALUE, NFT_DATA_VALUE_MAXLEN, NFT_REG32_00, NFT_REG32_15, NFT_REG_4, NFT_REG_VERDICT } from '../nfnetlink.js';
-import { schema } from '../schema.js';
+import { NFTA_DATA_VALUE, NFT_DATA_VALUE_MAXLEN, NFT_REG32_00, NFT_REG32_15, NFT_REG_4, NFT_REG_VERDICT, writeName } from '../nfnetlink.js';
+import { schema, type Defs, type Encodable, type Schema } from '../schema.js';
 
 /** A register number as the kernel takes it (enum nft_registers). */
 export type Register = number;
@@ -98,7 +98,7 @@ export const dataValue = schema('nft_data', {
 export function dataBytes(v: unknown, where: string): Buffer {
   if (!(v instanceof Uint8Array)) throw new TypeError(`${where} must be a Buffer`);
   if (v.length === 0 || v.length > NFT_DATA_VALUE_MAXLEN) throw new RangeError(`${where} must be 1..${NFT_DATA_VALUE_MAXLEN} bytes, got ${v.length}`);
-  return Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
 
 /** The value inside a decoded nft_data, or a parse error naming the attribute. */
@@ -124,11 +124,89 @@ export function withUnknown<T extends object>(e: T, unknown: RawAttr[] | undefin
   return e;
 }
 
-/** Rejects keys a typed expression does not have (typos would otherwise vanish silently). */
-export function checkKeys(e: object, known: readonly string[], what: string): void {
-  for (const k of Object.keys(e)) {
-    if (k !== 'type' && k !== 'unknown' && !known.includes(k)) {
-      throw new TypeError(`${what} expression: unknown field ${JSON.stringify(k)} (known: ${known.join(', ')})`);
+/**
+ * A check that rejects fields a typed expression does not have (a typo would
+ * otherwise vanish silently).
+ */
+export function fieldCheck(what: string, known: readonly string[]): (e: object) => void {
+  const allowed = new Set(['type', 'unknown', ...known]);
+  return (e) => {
+    for (const k in e) {
+      if (!allowed.has(k)) throw new TypeError(`${what} expression: unknown field ${JSON.stringify(k)} (known: ${known.join(', ')})`);
     }
+  };
+}
+
+const RANGE: Record<string, number> = { u8: 0xff, u16: 0xffff, be16: 0xffff, u32: 0xffffffff, be32: 0xffffffff };
+
+type AttrWriter = (w: Writer, x: unknown) => void;
+
+function attrWriter(type: number, kind: string, where: string, sub?: Schema<Defs>): AttrWriter {
+  const max = RANGE[kind];
+  const int = (x: unknown): number => {
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > max) throw new RangeError(`${where} must be an integer in 0..${max}, got ${String(x)}`);
+    return x;
+  };
+  const u64 = (x: unknown): bigint | number => {
+    if (typeof x === 'bigint' ? x < 0n || x > 0xffffffffffffffffn : !(typeof x === 'number' && Number.isSafeInteger(x) && x >= 0)) {
+      throw new RangeError(`${where} must be a non-negative 64-bit integer or bigint, got ${String(x)}`);
+    }
+    return x as bigint | number;
+  };
+  switch (kind) {
+    case 'u8':
+      return (w, x) => w.u8(type, int(x));
+    case 'u16':
+      return (w, x) => w.u16(type, int(x));
+    case 'be16':
+      return (w, x) => w.be16(type, int(x));
+    case 'u32':
+      return (w, x) => w.u32(type, int(x));
+    case 'be32':
+      return (w, x) => w.be32(type, int(x));
+    case 'u64':
+      return (w, x) => w.u64(type, u64(x));
+    case 'be64':
+      return (w, x) => w.be64(type, u64(x));
+    case 'string':
+      return (w, x) => {
+        if (typeof x !== 'string') throw new TypeError(`${where} must be a string`);
+        writeName(w, type, x);
+      };
+    case 'binary':
+      return (w, x) => {
+        if (!(x instanceof Uint8Array)) throw new TypeError(`${where} must be a Buffer`);
+        w.bytes(type, x);
+      };
+    case 'flag':
+      return (w, x) => {
+        if (x === true) w.flag(type);
+      };
+    case 'nested': {
+      const enc = compileEncoder(sub!);
+      return (w, x) => {
+        const at = w.nest(type);
+        enc(w, x as Encodable<Defs>);
+        w.endNest(at);
+      };
+    }
+    default:
+      throw new TypeError(`${where}: kind ${kind} is not supported here`);
   }
+}
+
+/**
+ * The schema's encoder without its per-call key checks (the typed
+ * expression was checked already): the same table, one writer per entry,
+ * walked in table order. Names go through writeName.
+ */
+export function compileEncoder<D extends Defs>(s: Schema<D>): (w: Writer, v: Encodable<D>) => void {
+  const entries = Object.entries(s.defs).map(([key, spec]) => ({ key, write: attrWriter(spec[0], spec[1], `${s.name}.${key}`, spec[2] as Schema<Defs> | undefined) }));
+  return (w, v) => {
+    const o = v as Record<string, unknown>;
+    for (let i = 0; i < entries.length; i++) {
+      const x = o[entries[i].key];
+      if (x !== undefined) entries[i].write(w, x);
+    }
+  };
 }

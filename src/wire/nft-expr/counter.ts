@@ -2,7 +2,7 @@
 import type { RawAttr } from '../netlink.js';
 import { NFTA_COUNTER_BYTES, NFTA_COUNTER_PACKETS } from '../nfnetlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, withUnknown, writeUnknown } from './common.js';
+import { compileEncoder, fieldCheck, withUnknown, writeUnknown } from './common.js';
 import { registerExpr } from './registry.js';
 
 export { NFTA_COUNTER_BYTES, NFTA_COUNTER_PACKETS };
@@ -20,6 +20,10 @@ const attrs = schema('counter', {
   packets: [NFTA_COUNTER_PACKETS, 'be64'],
 } as const);
 
+const checkFields = fieldCheck('counter', ['bytes', 'packets']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     counter: CounterExpr;
@@ -29,8 +33,8 @@ declare module './registry.js' {
 export const counter = registerExpr<CounterExpr>({
   name: 'counter',
   encode(w, e) {
-    checkKeys(e, ['bytes', 'packets'], 'counter');
-    attrs.encode(w, { bytes: e.bytes, packets: e.packets });
+    checkFields(e);
+    writeAttrs(w, { bytes: e.bytes, packets: e.packets });
     writeUnknown(w, e.unknown);
   },
   decode(b) {

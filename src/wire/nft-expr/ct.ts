@@ -2,7 +2,7 @@
 // connection into a register, or sets a conntrack field (mark, ...) from one.
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, Enum, optRegister, required, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, Enum, optRegister, required, withUnknown, writeUnknown, type Register } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_ct_attributes
@@ -67,6 +67,10 @@ const attrs = schema('ct', {
   sreg: [NFTA_CT_SREG, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('ct', ['key', 'dreg', 'sreg', 'direction']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     ct: CtExpr;
@@ -76,9 +80,9 @@ declare module './registry.js' {
 export const ct = registerExpr<CtExpr>({
   name: 'ct',
   encode(w, e) {
-    checkKeys(e, ['key', 'dreg', 'sreg', 'direction'], 'ct');
+    checkFields(e);
     if ((e.dreg === undefined) === (e.sreg === undefined)) throw new TypeError('ct expression needs exactly one of dreg (load) or sreg (set)');
-    attrs.encode(w, {
+    writeAttrs(w, {
       key: ctKeys.value(e.key, 'ct.key'),
       dreg: optRegister(e.dreg, 'ct.dreg'),
       direction: e.direction === undefined ? undefined : ctDirections.value(e.direction, 'ct.direction'),

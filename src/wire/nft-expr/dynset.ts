@@ -4,7 +4,7 @@
 import type { RawAttr } from '../netlink.js';
 import { NFT_NAME_MAXLEN } from '../nfnetlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, Enum, optRegister, register, required, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, Enum, optRegister, register, required, withUnknown, writeUnknown, type Register } from './common.js';
 import { decodeExpr, decodeExprList, encodeExprAttrs, encodeExprList, registerExpr, type Expr } from './registry.js';
 
 // enum nft_dynset_attributes
@@ -54,6 +54,10 @@ const attrs = schema('dynset', {
   flags: [NFTA_DYNSET_FLAGS, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('dynset', ['set', 'setId', 'op', 'sregKey', 'sregData', 'timeout', 'exprs', 'flags']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     dynset: DynsetExpr;
@@ -63,12 +67,12 @@ declare module './registry.js' {
 export const dynset = registerExpr<DynsetExpr>({
   name: 'dynset',
   encode(w, e) {
-    checkKeys(e, ['set', 'setId', 'op', 'sregKey', 'sregData', 'timeout', 'exprs', 'flags'], 'dynset');
+    checkFields(e);
     if (typeof e.set !== 'string' || e.set.length === 0 || Buffer.byteLength(e.set) >= NFT_NAME_MAXLEN) {
       throw new TypeError(`dynset.set must be a set name of 1..${NFT_NAME_MAXLEN - 1} bytes`);
     }
     const exprs = e.exprs ?? [];
-    attrs.encode(w, {
+    writeAttrs(w, {
       sregKey: register(e.sregKey, 'dynset.sregKey'),
       sregData: optRegister(e.sregData, 'dynset.sregData'),
       op: dynsetOps.value(e.op, 'dynset.op'),

@@ -2,7 +2,7 @@
 // (output interface, its name, or the address type) goes into a register.
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, Enum, Flags, register, required, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, Enum, Flags, register, required, withUnknown, writeUnknown, type Register } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_fib_attributes
@@ -33,6 +33,10 @@ const attrs = schema('fib', {
   dreg: [NFTA_FIB_DREG, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('fib', ['result', 'flags', 'dreg']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     fib: FibExpr;
@@ -42,8 +46,8 @@ declare module './registry.js' {
 export const fib = registerExpr<FibExpr>({
   name: 'fib',
   encode(w, e) {
-    checkKeys(e, ['result', 'flags', 'dreg'], 'fib');
-    attrs.encode(w, { flags: fibFlags.value(e.flags, 'fib.flags'), result: fibResults.value(e.result, 'fib.result'), dreg: register(e.dreg, 'fib.dreg') });
+    checkFields(e);
+    writeAttrs(w, { flags: fibFlags.value(e.flags, 'fib.flags'), result: fibResults.value(e.result, 'fib.result'), dreg: register(e.dreg, 'fib.dreg') });
     writeUnknown(w, e.unknown);
   },
   decode(b) {

@@ -3,7 +3,7 @@
 import type { RawAttr } from '../netlink.js';
 import { checkVerdict, NFT_REG_VERDICT, readData, writeDataValue, writeDataVerdict, type Verdict } from '../nfnetlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, dataBytes, register, required, withUnknown, writeUnknown, type Register } from './common.js';
+import { fieldCheck, dataBytes, register, required, withUnknown, writeUnknown, type Register } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_immediate_attributes
@@ -19,6 +19,8 @@ const attrs = schema('immediate', {
   data: [NFTA_IMMEDIATE_DATA, 'binary'],
 } as const);
 
+const checkFields = fieldCheck('immediate', ['dreg', 'data', 'verdict']);
+
 declare module './registry.js' {
   interface ExprByName {
     immediate: ImmediateExpr;
@@ -28,7 +30,7 @@ declare module './registry.js' {
 export const immediate = registerExpr<ImmediateExpr>({
   name: 'immediate',
   encode(w, e) {
-    checkKeys(e, ['dreg', 'data', 'verdict'], 'immediate');
+    checkFields(e);
     const dreg = register(e.dreg, 'immediate.dreg');
     w.be32(NFTA_IMMEDIATE_DREG, dreg);
     if ('verdict' in e) {

@@ -2,7 +2,7 @@
 // bytes per unit of time; the rule stops once over the limit (or under, inverted).
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, Enum, required, withUnknown, writeUnknown } from './common.js';
+import { compileEncoder, fieldCheck, Enum, required, withUnknown, writeUnknown } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_limit_attributes
@@ -34,6 +34,10 @@ const attrs = schema('limit', {
   flags: [NFTA_LIMIT_FLAGS, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('limit', ['rate', 'unit', 'burst', 'kind', 'invert']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     limit: LimitExpr;
@@ -43,8 +47,8 @@ declare module './registry.js' {
 export const limit = registerExpr<LimitExpr>({
   name: 'limit',
   encode(w, e) {
-    checkKeys(e, ['rate', 'unit', 'burst', 'kind', 'invert'], 'limit');
-    attrs.encode(w, {
+    checkFields(e);
+    writeAttrs(w, {
       rate: e.rate,
       unit: e.unit,
       burst: e.burst,

@@ -2,7 +2,7 @@
 // levels) or to an nflog group.
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, Enum, Flags, withUnknown, writeUnknown } from './common.js';
+import { compileEncoder, fieldCheck, Enum, Flags, withUnknown, writeUnknown } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_log_attributes
@@ -41,6 +41,10 @@ const attrs = schema('log', {
   flags: [NFTA_LOG_FLAGS, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('log', ['prefix', 'group', 'snaplen', 'qthreshold', 'level', 'flags']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     log: LogExpr;
@@ -50,9 +54,9 @@ declare module './registry.js' {
 export const log = registerExpr<LogExpr>({
   name: 'log',
   encode(w, e) {
-    checkKeys(e, ['prefix', 'group', 'snaplen', 'qthreshold', 'level', 'flags'], 'log');
+    checkFields(e);
     if (e.prefix !== undefined && Buffer.byteLength(e.prefix) > 127) throw new RangeError('log.prefix is longer than 127 bytes (NF_LOG_PREFIXLEN)');
-    attrs.encode(w, {
+    writeAttrs(w, {
       prefix: e.prefix,
       group: e.group,
       snaplen: e.snaplen,

@@ -4,7 +4,7 @@
 import type { RawAttr } from '../netlink.js';
 import { NFT_NAME_MAXLEN } from '../nfnetlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, optRegister, register, required, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, optRegister, register, required, withUnknown, writeUnknown, type Register } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_lookup_attributes
@@ -38,6 +38,10 @@ const attrs = schema('lookup', {
   flags: [NFTA_LOOKUP_FLAGS, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('lookup', ['set', 'setId', 'sreg', 'dreg', 'invert']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     lookup: LookupExpr;
@@ -47,11 +51,11 @@ declare module './registry.js' {
 export const lookup = registerExpr<LookupExpr>({
   name: 'lookup',
   encode(w, e) {
-    checkKeys(e, ['set', 'setId', 'sreg', 'dreg', 'invert'], 'lookup');
+    checkFields(e);
     if (typeof e.set !== 'string' || e.set.length === 0 || Buffer.byteLength(e.set) >= NFT_NAME_MAXLEN) {
       throw new TypeError(`lookup.set must be a set name of 1..${NFT_NAME_MAXLEN - 1} bytes`);
     }
-    attrs.encode(w, {
+    writeAttrs(w, {
       sreg: register(e.sreg, 'lookup.sreg'),
       dreg: optRegister(e.dreg, 'lookup.dreg'),
       set: e.set,

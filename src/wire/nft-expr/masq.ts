@@ -2,7 +2,7 @@
 // interface, optionally to a port range held in registers.
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, optRegister, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, optRegister, withUnknown, writeUnknown, type Register } from './common.js';
 import { natFlags, type NatFlag } from './nat-flags.js';
 import { registerExpr } from './registry.js';
 
@@ -25,6 +25,10 @@ const attrs = schema('masq', {
   regProtoMax: [NFTA_MASQ_REG_PROTO_MAX, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('masq', ['flags', 'regProtoMin', 'regProtoMax']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     masq: MasqExpr;
@@ -34,8 +38,8 @@ declare module './registry.js' {
 export const masq = registerExpr<MasqExpr>({
   name: 'masq',
   encode(w, e) {
-    checkKeys(e, ['flags', 'regProtoMin', 'regProtoMax'], 'masq');
-    attrs.encode(w, {
+    checkFields(e);
+    writeAttrs(w, {
       flags: e.flags === undefined ? undefined : natFlags.value(e.flags, 'masq.flags'),
       regProtoMin: optRegister(e.regProtoMin, 'masq.regProtoMin'),
       regProtoMax: optRegister(e.regProtoMax, 'masq.regProtoMax'),

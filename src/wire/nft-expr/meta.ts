@@ -2,7 +2,7 @@
 // (NFTA_META_DREG) or sets it from one (NFTA_META_SREG).
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, Enum, optRegister, required, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, Enum, optRegister, required, withUnknown, writeUnknown, type Register } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_meta_attributes
@@ -68,6 +68,10 @@ const attrs = schema('meta', {
   sreg: [NFTA_META_SREG, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('meta', ['key', 'dreg', 'sreg']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     meta: MetaExpr;
@@ -77,9 +81,9 @@ declare module './registry.js' {
 export const meta = registerExpr<MetaExpr>({
   name: 'meta',
   encode(w, e) {
-    checkKeys(e, ['key', 'dreg', 'sreg'], 'meta');
+    checkFields(e);
     if ((e.dreg === undefined) === (e.sreg === undefined)) throw new TypeError('meta expression needs exactly one of dreg (load) or sreg (set)');
-    attrs.encode(w, { key: metaKeys.value(e.key, 'meta.key'), dreg: optRegister(e.dreg, 'meta.dreg'), sreg: optRegister(e.sreg, 'meta.sreg') });
+    writeAttrs(w, { key: metaKeys.value(e.key, 'meta.key'), dreg: optRegister(e.dreg, 'meta.dreg'), sreg: optRegister(e.sreg, 'meta.sreg') });
     writeUnknown(w, e.unknown);
   },
   decode(b) {

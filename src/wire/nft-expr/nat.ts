@@ -4,7 +4,7 @@
 import type { RawAttr } from '../netlink.js';
 import { NFPROTO_IPV4, NFPROTO_IPV6 } from '../nfnetlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, Enum, optRegister, required, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, Enum, optRegister, required, withUnknown, writeUnknown, type Register } from './common.js';
 import { natFlags, type NatFlag } from './nat-flags.js';
 import { registerExpr } from './registry.js';
 
@@ -44,6 +44,10 @@ const attrs = schema('nat', {
   flags: [NFTA_NAT_FLAGS, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('nat', ['kind', 'family', 'regAddrMin', 'regAddrMax', 'regProtoMin', 'regProtoMax', 'flags']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     nat: NatExpr;
@@ -53,8 +57,8 @@ declare module './registry.js' {
 export const nat = registerExpr<NatExpr>({
   name: 'nat',
   encode(w, e) {
-    checkKeys(e, ['kind', 'family', 'regAddrMin', 'regAddrMax', 'regProtoMin', 'regProtoMax', 'flags'], 'nat');
-    attrs.encode(w, {
+    checkFields(e);
+    writeAttrs(w, {
       type: natTypes.value(e.kind, 'nat.kind'),
       family: natFamilies.value(e.family, 'nat.family'),
       regAddrMin: optRegister(e.regAddrMin, 'nat.regAddrMin'),

@@ -2,13 +2,15 @@
 // tracking. No attributes.
 import type { RawAttr } from '../netlink.js';
 import { attrs } from '../netlink.js';
-import { checkKeys, writeUnknown } from './common.js';
+import { fieldCheck, writeUnknown } from './common.js';
 import { registerExpr } from './registry.js';
 
 export interface NotrackExpr {
   type: 'notrack';
   unknown?: RawAttr[];
 }
+
+const checkFields = fieldCheck('notrack', []);
 
 declare module './registry.js' {
   interface ExprByName {
@@ -20,7 +22,7 @@ export const notrack = registerExpr<NotrackExpr>({
   name: 'notrack',
   noData: true,
   encode(w, e) {
-    checkKeys(e, [], 'notrack');
+    checkFields(e);
     writeUnknown(w, e.unknown);
   },
   decode(b) {

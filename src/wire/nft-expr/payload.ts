@@ -3,7 +3,7 @@
 // checksum update).
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, Enum, optRegister, required, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, Enum, optRegister, required, withUnknown, writeUnknown, type Register } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_payload_attributes
@@ -51,6 +51,10 @@ const attrs = schema('payload', {
   csumFlags: [NFTA_PAYLOAD_CSUM_FLAGS, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('payload', ['base', 'offset', 'len', 'dreg', 'sreg', 'csumType', 'csumOffset', 'csumFlags']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     payload: PayloadExpr;
@@ -60,10 +64,10 @@ declare module './registry.js' {
 export const payload = registerExpr<PayloadExpr>({
   name: 'payload',
   encode(w, e) {
-    checkKeys(e, ['base', 'offset', 'len', 'dreg', 'sreg', 'csumType', 'csumOffset', 'csumFlags'], 'payload');
+    checkFields(e);
     if ((e.dreg === undefined) === (e.sreg === undefined)) throw new TypeError('payload expression needs exactly one of dreg (load) or sreg (write)');
     if (!Number.isInteger(e.len) || e.len < 1 || e.len > 64) throw new RangeError(`payload.len must be 1..64 bytes, got ${String(e.len)}`);
-    attrs.encode(w, {
+    writeAttrs(w, {
       sreg: optRegister(e.sreg, 'payload.sreg'),
       dreg: optRegister(e.dreg, 'payload.dreg'),
       base: payloadBases.value(e.base, 'payload.base'),

@@ -2,7 +2,7 @@
 // compared as big-endian numbers of the data's length.
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, dataBytes, dataValue, Enum, register, required, valueOf, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, dataBytes, dataValue, Enum, register, required, valueOf, withUnknown, writeUnknown, type Register } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_range_attributes
@@ -30,6 +30,10 @@ const attrs = schema('range', {
   to: [NFTA_RANGE_TO_DATA, 'nested', dataValue],
 } as const);
 
+const checkFields = fieldCheck('range', ['sreg', 'op', 'from', 'to']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     range: RangeExpr;
@@ -39,11 +43,11 @@ declare module './registry.js' {
 export const range = registerExpr<RangeExpr>({
   name: 'range',
   encode(w, e) {
-    checkKeys(e, ['sreg', 'op', 'from', 'to'], 'range');
+    checkFields(e);
     const from = dataBytes(e.from, 'range.from');
     const to = dataBytes(e.to, 'range.to');
     if (from.length !== to.length) throw new RangeError('range.from and range.to must have the same length');
-    attrs.encode(w, { sreg: register(e.sreg, 'range.sreg'), op: rangeOps.value(e.op, 'range.op'), from: { value: from }, to: { value: to } });
+    writeAttrs(w, { sreg: register(e.sreg, 'range.sreg'), op: rangeOps.value(e.op, 'range.op'), from: { value: from }, to: { value: to } });
     writeUnknown(w, e.unknown);
   },
   decode(b) {

@@ -2,7 +2,7 @@
 // (the incoming interface's primary address), optionally to other ports.
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, optRegister, withUnknown, writeUnknown, type Register } from './common.js';
+import { compileEncoder, fieldCheck, optRegister, withUnknown, writeUnknown, type Register } from './common.js';
 import { natFlags, type NatFlag } from './nat-flags.js';
 import { registerExpr } from './registry.js';
 
@@ -25,6 +25,10 @@ const attrs = schema('redir', {
   flags: [NFTA_REDIR_FLAGS, 'be32'],
 } as const);
 
+const checkFields = fieldCheck('redir', ['flags', 'regProtoMin', 'regProtoMax']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     redir: RedirExpr;
@@ -34,8 +38,8 @@ declare module './registry.js' {
 export const redir = registerExpr<RedirExpr>({
   name: 'redir',
   encode(w, e) {
-    checkKeys(e, ['flags', 'regProtoMin', 'regProtoMax'], 'redir');
-    attrs.encode(w, {
+    checkFields(e);
+    writeAttrs(w, {
       regProtoMin: optRegister(e.regProtoMin, 'redir.regProtoMin'),
       regProtoMax: optRegister(e.regProtoMax, 'redir.regProtoMax'),
       flags: e.flags === undefined ? undefined : natFlags.value(e.flags, 'redir.flags'),

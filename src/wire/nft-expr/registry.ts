@@ -6,7 +6,7 @@
 // kept raw as { type: 'unknown' } so a rule from a newer nft never breaks a dump.
 import { NetlinkParseError } from '../../errors.js';
 import { cString, forEachAttr, NLA_F_NESTED, type Writer } from '../netlink.js';
-import { NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFTA_LIST_ELEM } from '../nfnetlink.js';
+import { NFTA_EXPR_DATA, NFTA_EXPR_NAME, NFTA_LIST_ELEM, writeName } from '../nfnetlink.js';
 
 /** Kernel expression name → its typed form. Each expression file adds its entry. */
 export interface ExprByName {}
@@ -64,13 +64,13 @@ export function encodeExprAttrs(w: Writer, e: Expr): void {
   if (e.type === 'unknown') {
     const u = e as UnknownExpr;
     if (typeof u.name !== 'string' || !(u.data instanceof Uint8Array)) throw new TypeError('an unknown expression needs `name` and `data` (Buffer)');
-    w.string(NFTA_EXPR_NAME, u.name);
+    writeName(w, NFTA_EXPR_NAME, u.name);
     w.bytes(NFTA_EXPR_DATA | NLA_F_NESTED, u.data);
     return;
   }
   const codec = codecs.get(e.type);
   if (!codec) throw new TypeError(`unknown nft expression type ${JSON.stringify(e.type)} (registered: ${registeredExprs().join(', ')})`);
-  w.string(NFTA_EXPR_NAME, codec.name);
+  writeName(w, NFTA_EXPR_NAME, codec.name);
   if (codec.noData && !('unknown' in e && e.unknown)) {
     codec.encode(w, e);
     return;

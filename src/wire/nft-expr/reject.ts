@@ -2,7 +2,7 @@
 // ICMP/ICMPv6 error or a TCP reset. icmpx codes are family-neutral (inet).
 import type { RawAttr } from '../netlink.js';
 import { schema } from '../schema.js';
-import { checkKeys, Enum, required, withUnknown, writeUnknown } from './common.js';
+import { compileEncoder, fieldCheck, Enum, required, withUnknown, writeUnknown } from './common.js';
 import { registerExpr } from './registry.js';
 
 // enum nft_reject_attributes
@@ -29,6 +29,10 @@ const attrs = schema('reject', {
   code: [NFTA_REJECT_ICMP_CODE, 'u8'],
 } as const);
 
+const checkFields = fieldCheck('reject', ['kind', 'code']);
+
+const writeAttrs = compileEncoder(attrs);
+
 declare module './registry.js' {
   interface ExprByName {
     reject: RejectExpr;
@@ -38,8 +42,8 @@ declare module './registry.js' {
 export const reject = registerExpr<RejectExpr>({
   name: 'reject',
   encode(w, e) {
-    checkKeys(e, ['kind', 'code'], 'reject');
-    attrs.encode(w, { type: rejectTypes.value(e.kind, 'reject.kind'), code: e.code });
+    checkFields(e);
+    writeAttrs(w, { type: rejectTypes.value(e.kind, 'reject.kind'), code: e.code });
     writeUnknown(w, e.unknown);
   },
   decode(b) {
