@@ -46,6 +46,8 @@ import {
   snat,
   updateSet,
   verdict,
+  buildExprs,
+  sameExprs,
   type Expr,
   type RuleItem,
 } from '../src/nft/index.js';
@@ -205,10 +207,16 @@ table inet F {
 }
 `;
 
+/** Every rule the builder wrote, in order: [chain, items]. */
+const everythingRules: [string, RuleItem[]][] = [];
+
 function everythingTransaction() {
   const family = 'inet' as const;
   const table = 'F';
-  const rule = (chain: string, exprs: RuleItem[], comment?: string) => ({ family, table, chain, exprs, ...(comment ? { comment } : {}) });
+  const rule = (chain: string, exprs: RuleItem[], comment?: string) => {
+    everythingRules.push([chain, exprs]);
+    return { family, table, chain, exprs, ...(comment ? { comment } : {}) };
+  };
   return transaction()
     .addTable({ family, name: table })
     // The verdict map's jump needs its target first (nft -f orders this itself).
@@ -271,6 +279,23 @@ describe('every builder construct', () => {
       expect(theirs[i].exprs.filter((e) => e.type === 'unknown')).toEqual([]);
       expect({ chain: theirs[i].chain, comment: theirs[i].comment, exprs: theirs[i].exprs }).toEqual({ chain: ours[i].chain, comment: ours[i].comment, exprs: ours[i].exprs });
     }
+  });
+
+  it('reads every rule back as what was built (kernel-completed defaults aside); a changed rule differs', async () => {
+    const back = await listRules({ ns: mine, family: 'inet', table: 'F' });
+    expect(back).toHaveLength(everythingRules.length);
+    back.forEach((r, i) => {
+      const [chain, items] = everythingRules[i];
+      expect(r.chain).toBe(chain);
+      const written = buildExprs('inet', items);
+      expect(sameExprs(written, r.exprs), `rule ${i} in ${chain}`).toBe(true);
+    });
+    // Something an operator would notice differs: another port, another verdict.
+    expect(sameExprs(buildExprs('inet', [tcp.dport.eq(81), accept()]), buildExprs('inet', [tcp.dport.eq(80), accept()]))).toBe(false);
+    expect(sameExprs(back[0].exprs, [...back[0].exprs.slice(0, -1), drop()])).toBe(false);
+    // The kernel completes nat: ranges of one and the implied flags.
+    const dnatBack = back.find((r) => r.exprs.some((e) => e.type === 'nat' && e.family === 'ip'))!;
+    expect(dnatBack.exprs.find((e) => e.type === 'nat')).toMatchObject({ regAddrMax: 1, regProtoMax: 2, flags: ['map_ips', 'proto_specified'] });
   });
 
   it('reads elements of every set kind back typed, from either writer', async () => {

@@ -36,11 +36,12 @@ export interface BitwiseExpr {
   unknown?: RawAttr[];
 }
 
+// libnftnl order: sreg, dreg, op, len, mask, xor, data.
 const attrs = schema('bitwise', {
   sreg: [NFTA_BITWISE_SREG, 'be32'],
   dreg: [NFTA_BITWISE_DREG, 'be32'],
-  len: [NFTA_BITWISE_LEN, 'be32'],
   op: [NFTA_BITWISE_OP, 'be32'],
+  len: [NFTA_BITWISE_LEN, 'be32'],
   mask: [NFTA_BITWISE_MASK, 'nested', dataValue],
   xor: [NFTA_BITWISE_XOR, 'nested', dataValue],
   data: [NFTA_BITWISE_DATA, 'nested', dataValue],
@@ -69,9 +70,9 @@ export const bitwise = registerExpr<BitwiseExpr>({
     writeAttrs(w, {
       sreg: register(e.sreg, 'bitwise.sreg'),
       dreg: register(e.dreg, 'bitwise.dreg'),
-      len: e.len,
-      // Absent means mask_xor (NFT_BITWISE_BOOL), as libnftnl sends it; the kernel dumps it always.
+      // Absent means mask_xor (NFT_BITWISE_BOOL), as nft usually sends it; the kernel dumps it always.
       op: op === 0 ? undefined : op,
+      len: e.len,
       mask: wrap(e.mask, 'bitwise.mask'),
       xor: wrap(e.xor, 'bitwise.xor'),
       data: wrap(e.data, 'bitwise.data'),
