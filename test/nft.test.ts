@@ -1,21 +1,12 @@
 // nftables over netlink against the real kernel, with `nft -j` (run inside
 // each test's own namespace) as the oracle for what the kernel holds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetlinkError } from '../src/errors.js';
 import type { Namespace } from '../src/namespace.js';
 import {
   accept,
-  addChain,
-  addElements,
-  addRule,
-  addSet,
-  addTable,
   concat,
   counter,
   ct,
-  deleteElements,
-  deleteRule,
-  deleteTable,
   dnat,
   drop,
   fib,
@@ -45,9 +36,12 @@ import {
   reject,
   snat,
   updateSet,
+  addToSet,
   verdict,
   buildExprs,
   sameExprs,
+  listRuleset,
+  getGeneration,
   type Expr,
   type RuleItem,
 } from '../src/nft/index.js';
@@ -194,11 +188,19 @@ table inet F {
     meta l4proto tcp reject with tcp reset
     th dport != 8080 meta nfproto ipv6 notrack
     ip saddr != @nets drop
+    meta mark set 0x10
+    ct mark set 0x1
+    tcp dport != 1000-2000 accept
+    log group 2 prefix "g"
+    limit rate over 10/minute drop
+    add @dyn { ip saddr timeout 30s }
   }
   chain prer { type nat hook prerouting priority dstnat; policy accept;
     tcp dport 80 redirect to :8080
     ip daddr 1.2.3.4 tcp dport 81 dnat ip to 10.0.0.2:8080
     ip6 daddr ::1 tcp dport 80 dnat ip6 to [fd00::2]:80
+    ip daddr 1.2.3.5 dnat ip to 10.0.0.2-10.0.0.5
+    udp dport 53 redirect to :5353-5354
   }
   chain postr { type nat hook postrouting priority srcnat; policy accept;
     oifname "eth0" snat ip to 192.168.1.1
@@ -244,10 +246,18 @@ function everythingTransaction() {
     .addRule(rule('filt', [meta.l4proto.eq('tcp'), reject({ with: 'tcp reset' })]))
     .addRule(rule('filt', [th.dport.neq(8080), meta.nfproto.eq('ipv6'), notrack()]))
     .addRule(rule('filt', [ip.saddr.notIn('nets'), drop()]))
+    .addRule(rule('filt', [meta.mark.set(0x10)]))
+    .addRule(rule('filt', [ct.mark.set(1)]))
+    .addRule(rule('filt', [tcp.dport.notRange(1000, 2000), accept()]))
+    .addRule(rule('filt', [log({ group: 2, prefix: 'g' })]))
+    .addRule(rule('filt', [limit({ rate: 10, per: 'minute', over: true }), drop()]))
+    .addRule(rule('filt', [addToSet('dyn', ip.saddr, { timeout: 30_000 })]))
     .addChain({ family, table, name: 'prer', type: 'nat', hook: 'prerouting', priority: 'dstnat', policy: 'accept' })
     .addRule(rule('prer', [tcp.dport.eq(80), redirect({ port: 8080 })]))
     .addRule(rule('prer', [ip.daddr.eq('1.2.3.4'), tcp.dport.eq(81), dnat({ family: 'ip', addr: '10.0.0.2', port: 8080 })]))
     .addRule(rule('prer', [ip6.daddr.eq('::1'), tcp.dport.eq(80), dnat({ family: 'ip6', addr: 'fd00::2', port: 80 })]))
+    .addRule(rule('prer', [ip.daddr.eq('1.2.3.5'), dnat({ family: 'ip', addr: ['10.0.0.2', '10.0.0.5'] })]))
+    .addRule(rule('prer', [udp.dport.eq(53), redirect({ port: [5353, 5354] })]))
     .addChain({ family, table, name: 'postr', type: 'nat', hook: 'postrouting', priority: 'srcnat', policy: 'accept' })
     .addRule(rule('postr', [meta.oifname.eq('eth0'), snat({ family: 'ip', addr: '192.168.1.1' })]))
     .addRule(rule('postr', [meta.oifname.eq('eth1'), meta.l4proto.eq('tcp'), masquerade({ port: [1024, 2000], random: true, persistent: true })]));
@@ -315,6 +325,21 @@ describe('every builder construct', () => {
       const marks = await listElements(sets.marks, { ns });
       expect(marks.sort((a, b) => (a.key as number) - (b.key as number))).toEqual([{ key: 0x10, comment: 'm' }, { key: 0x20 }]);
     }
+  });
+
+  it('lists the whole ruleset as one consistent snapshot', async () => {
+    const r = await listRuleset({ ns: mine, elements: true });
+    expect(r.generation).toBe(await getGeneration({ ns: mine }));
+    expect(r.tables.map((t) => t.name)).toEqual(['F']);
+    expect(r.chains.map((c) => c.name)).toEqual(['other', 'filt', 'prer', 'postr']);
+    expect(r.rules).toHaveLength(everythingRules.length);
+    expect(r.sets.map((s) => [s.name, s.elements?.length])).toEqual([
+      ['nets', 2],
+      ['pairs', 1],
+      ['vm', 2],
+      ['marks', 2],
+      ['dyn', 0],
+    ]);
   });
 
   it('gets single objects by name and handle', async () => {

@@ -1,6 +1,6 @@
 // Chains: regular chains (jump/goto targets) and base chains, which hook into
 // the stack (type, hook, priority, policy).
-import { NLM_F_CREATE, NLM_F_EXCL, type Message, type Writer } from '../wire/netlink.js';
+import { cString, forEachAttr, NLM_F_CREATE, NLM_F_EXCL, type Message, type Writer } from '../wire/netlink.js';
 import {
   beginNfMessage,
   buildUdata,
@@ -154,13 +154,9 @@ export function decodeChain(m: Message): Chain {
     if (a.hook.priority !== undefined) c.priority = a.hook.priority | 0;
     if (a.hook.dev !== undefined) c.device = a.hook.dev;
     if (a.hook.devs !== undefined) {
+      // NFTA_HOOK_DEVS: a list of NFTA_DEVICE_NAME strings.
       const devs: string[] = [];
-      for (let off = 0; off + 4 <= a.hook.devs.length; ) {
-        const len = a.hook.devs.readUInt16LE(off);
-        if (len < 4 || off + len > a.hook.devs.length) break;
-        devs.push(a.hook.devs.toString('utf8', off + 4, off + len).replace(/\0.*$/s, ''));
-        off += (len + 3) & ~3;
-      }
+      forEachAttr(a.hook.devs, 0, a.hook.devs.length, (_type, value) => devs.push(cString(value)));
       c.devices = devs;
     }
   }

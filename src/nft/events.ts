@@ -83,7 +83,7 @@ function decodeGeneration(m: Message): NftEvent {
 export function decodeEvent(m: Message): NftEvent | undefined {
   const msg = nftMsgOf(m.type);
   if (msg < 0) return undefined;
-  const family = m.payload.length >= NFGENMSG_LEN ? familyName(m.payload[0]) : ('unspec' as Family);
+  const family = familyName(m.payload.length > 0 ? m.payload[0] : 0);
   const decode = DECODERS[msg];
   if (!decode) return { type: 'other', msg, family };
   try {

@@ -26,5 +26,6 @@ export * from './set.js';
 export * from './transaction.js';
 export * from './events.js';
 export { canonicalExprs, sameExprs } from './compare.js';
+export { listRuleset, type Ruleset } from './ruleset.js';
 export type { Expr, UnknownExpr, KnownExpr, ExprByName } from '../wire/nft-expr/index.js';
 export type { Verdict } from '../wire/nfnetlink.js';

@@ -533,7 +533,7 @@ describe('validation names the field', () => {
     [{ type: 'frobnicate' }, /unknown nft expression type "frobnicate"/, TypeError],
   ];
   for (const [e, re, E] of bad) {
-    it(`${JSON.stringify(e, (k, v) => (v?.type === 'Buffer' ? '<buf>' : v))}`, () => {
+    it(`${JSON.stringify(e, (_k, v) => (v?.type === 'Buffer' ? '<buf>' : v))}`, () => {
       expect(() => encode(e as Expr)).toThrow(re);
       expect(() => encode(e as Expr)).toThrow(E);
     });
