@@ -109,6 +109,29 @@ describe('atomicity', () => {
   });
 });
 
+describe('large transactions', () => {
+  it('30,000 rules commit in one batch and are reported committed (acks past 4,096 messages are thinned)', async () => {
+    const ns = await scope.create('nfl');
+    const tx = transaction().addTable({ family: 'ip', name: 'big' }).addChain({ family: 'ip', table: 'big', name: 'c' });
+    for (let i = 0; i < 30_000; i++) tx.addRule({ family: 'ip', table: 'big', chain: 'c', exprs: [ip.saddr.eq(`10.${i >> 8}.${i & 255}.0/24`), accept()] });
+    await tx.commit({ ns });
+    expect(await listRules({ ns, family: 'ip', table: 'big' })).toHaveLength(30_000);
+    await expect(tx.commit({ ns, echo: true })).rejects.toThrow(RangeError);
+  });
+
+  it('a large batch whose error replies overflow is reported rejected, and nothing is applied', async () => {
+    const ns = await scope.create('nfl');
+    const tx = transaction().addChain({ family: 'ip', table: 'missing', name: 'c' });
+    for (let i = 0; i < 30_000; i++) tx.addRule({ family: 'ip', table: 'missing', chain: 'c', exprs: [drop()] });
+    const err = await tx.commit({ ns }).catch((e) => e);
+    expect(err).toBeInstanceOf(NetlinkError);
+    // 30,001 error replies (each message fails: its table is missing) cannot all fit.
+    expect(err.code).toBe('ENOBUFS');
+    expect(err.item).toContain('rejected, nothing applied');
+    expect(await listTables({ ns })).toEqual([]);
+  });
+});
+
 describe('echo, generations, positions, deletes', () => {
   let ns: Namespace;
   beforeAll(async () => {
