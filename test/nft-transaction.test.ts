@@ -24,13 +24,14 @@ import {
   listChains,
   listRules,
   listTables,
+  masquerade,
   meta,
   replaceRule,
   tcp,
   transaction,
 } from '../src/nft/index.js';
 import { NsScope } from './helpers.js';
-import { nft, nftJson, ruleExprs } from './nft-oracle.js';
+import { nft, nftJson, ruleExprs, withoutHandles } from './nft-oracle.js';
 
 const scope = new NsScope();
 afterAll(() => scope.cleanup());
@@ -234,6 +235,26 @@ describe('echo, generations, positions, deletes', () => {
     await addTable({ family, name: table }, { ns });
     await expect(addTable({ family, name: table }, { ns, exclusive: true })).rejects.toMatchObject({ code: 'EEXIST', operation: 'addTable' });
     await deleteTable({ family, name: table }, { ns });
+  });
+});
+
+describe('re-applying', () => {
+  it('a transaction that destroys and rebuilds its table commits again idempotently, also after nft flush ruleset', async () => {
+    const ns = await scope.create('nfr');
+    const tx = transaction()
+      .deleteTable({ family, name: table }, { ifExists: true })
+      .addTable({ family, name: table })
+      .addChain({ family, table, name: 'post', type: 'nat', hook: 'postrouting', priority: 'srcnat' })
+      .addRule({ family, table, chain: 'post', exprs: [ip.saddr.eq('172.18.0.0/16'), meta.oifname.neq('br0'), masquerade()] });
+    await tx.commit({ ns });
+    const once = nftJson(ns, 'list', 'ruleset');
+    await tx.commit({ ns, echo: true });
+    await tx.commit({ ns });
+    expect(withoutHandles(nftJson(ns, 'list', 'ruleset'))).toEqual(withoutHandles(once));
+    nft(ns, 'flush', 'ruleset');
+    expect(nftJson(ns, 'list', 'ruleset')).toEqual([]);
+    await tx.commit({ ns });
+    expect(withoutHandles(nftJson(ns, 'list', 'ruleset'))).toEqual(withoutHandles(once));
   });
 });
 

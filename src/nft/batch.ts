@@ -91,7 +91,7 @@ export class Batch {
     if (opts.expectGeneration !== undefined && (!Number.isInteger(opts.expectGeneration) || opts.expectGeneration < 0 || opts.expectGeneration > 0xffffffff)) {
       throw new RangeError(`expectGeneration must be a u32, got ${String(opts.expectGeneration)}`);
     }
-    const body = this.w.finish();
+    let body = this.w.finish();
     const count = this.owner.length;
     if (opts.echo && count > ECHO_LIMIT) {
       throw new RangeError(`echo is limited to transactions of ${ECHO_LIMIT} messages (this one has ${count}): the echoed objects must fit the socket's receive buffer`);
@@ -101,6 +101,8 @@ export class Batch {
     // it. Errors are reported whether asked for or not.
     const thinAcks = count > ACK_LIMIT;
     if (opts.echo || thinAcks) {
+      // A copy: the transaction's own bytes stay as encoded, for a later commit.
+      body = Buffer.from(body);
       let n = 0;
       for (let off = 0; off < body.length; off += (body.readUInt32LE(off) + 3) & ~3) {
         let flags = body.readUInt16LE(off + 6);
