@@ -3,11 +3,12 @@
 // sequences nft generates, so `nft list` prints rules built here as if typed.
 //
 //   [ip.saddr.eq('172.18.0.0/16'), meta.oifname.neq('br0'), masquerade()]
-//   [fib.daddr.type.eq('local'), dnat({ family: 'ip', map: { key: concat(meta.l4proto, th.dport), name: 'pub' }, withPort: true })]
+//   [fib.daddr.type.eq('local'), dnat({ family: 'ip', map: { key: concat(meta.l4proto, th.dport), name: 'pub', withPort: true } })]
 //
 // Fields carry their dependencies: tcp dport first matches meta l4proto tcp,
 // and ip saddr in an inet, bridge or netdev table first matches the network
-// protocol — once per rule, as nft does.
+// protocol — once per rule, as nft does. Expressions the builder reuses
+// across rules (dependencies, loads) are frozen.
 import { ipToBytes, networkBytes, parseCidr, prefixMask, AF_INET } from '../wire/address.js';
 import { NFT_REG_1, NFT_REG_VERDICT, registerForSlot, type Verdict } from '../wire/nfnetlink.js';
 import type { CmpOp, Expr, LogExpr, MetaKey, CtKey } from '../wire/nft-expr/index.js';
@@ -85,10 +86,12 @@ interface Dep {
 const ETH_P = { ipv4: 0x0800, ipv6: 0x86dd };
 const NFPROTO = { ipv4: 2, ipv6: 10 };
 
-// Dependency matches are constant: built once, shared by every rule (encoders never mutate expressions).
+const frozen = <T extends object>(x: T): T => Object.freeze(x);
+
+// Dependency matches are constant: built once, shared by every rule.
 const depMatch = (key: MetaKey, data: Buffer): Expr[] => [
-  { type: 'meta', key, dreg: NFT_REG_1 },
-  { type: 'cmp', sreg: NFT_REG_1, op: 'eq', data },
+  frozen<Expr>({ type: 'meta', key, dreg: NFT_REG_1 }),
+  frozen<Expr>({ type: 'cmp', sreg: NFT_REG_1, op: 'eq', data }),
 ];
 const be16 = (v: number) => Buffer.from([v >> 8, v & 0xff]);
 const L3_DEPS: Record<string, Record<'ipv4' | 'ipv6', Expr[]>> = {
@@ -159,12 +162,12 @@ export class Field<V, C = V> implements Loadable<V> {
 
   load(ctx: BuildContext, slot: number): Expr[] {
     const deps = depExprs(ctx, this.dep, this.text);
-    const loads = (this.loads[slot] ??= this.loadInto(registerForSlot(slot)));
+    const loads = (this.loads[slot] ??= this.loadInto(registerForSlot(slot)).map(frozen));
     return deps.length ? deps.concat(loads) : loads.slice();
   }
 
   protected cmp(op: CmpOp, data: Buffer): Fragment {
-    const c: Expr = { type: 'cmp', sreg: NFT_REG_1, op, data };
+    const c = frozen<Expr>({ type: 'cmp', sreg: NFT_REG_1, op, data });
     return fragment((ctx) => {
       const out = this.load(ctx, 0);
       out.push(c);
@@ -276,10 +279,11 @@ export class AddrField extends Field<string> {
   }
 }
 
-/** An interface name: eq/neq take a name or a prefix wildcard ("veth*"). */
+/** An interface name: eq/neq take a name, a prefix wildcard ("veth*"), or a literal "*" escaped ("a\\*"). */
 export class IfnameField extends Field<string> {
   private name(v: string): Buffer {
-    if (typeof v === 'string' && v.endsWith('*') && !v.endsWith('\\*')) {
+    if (typeof v === 'string' && v.endsWith('\\*')) return this.value(`${v.slice(0, -2)}*`);
+    if (typeof v === 'string' && v.endsWith('*')) {
       const prefix = Buffer.from(v.slice(0, -1), 'utf8');
       if (prefix.length === 0) throw new TypeError(`${this.text}: "*" alone matches every name; leave the match out`);
       if (prefix.length >= 16) throw new RangeError(`${this.text}: ${JSON.stringify(v)} is longer than 15 bytes`);

@@ -267,6 +267,12 @@ export function checkSetSpec(spec: SetSpec, arg = 'set'): SetTypes {
   if (spec.comment !== undefined) checkComment(spec.comment, `${arg}.comment`);
   const types = setTypes(spec, arg);
   if (types.key.len === 0 || types.key.len > 64) throw new RangeError(`${arg}.key: ${types.key.name} cannot be a set key`);
+  // The kernel orders interval keys bytewise: host-endian integers would sort wrong.
+  if (types.interval) {
+    for (const p of types.key.parts ?? [types.key]) {
+      if (!p.bigEndian && p.name !== 'ifname') throw new TypeError(`${arg}: ${p.name} is host-endian; interval sets need big-endian key types`);
+    }
+  }
   return types;
 }
 

@@ -263,6 +263,8 @@ describe('interval sets of one field', () => {
     expect(() => writeElements(w, ACK, NFT_MSG_NEWSETELEM, nets, [{ key: '10.0.0.0/8' }, { key: '10.1.0.0/16' }])).toThrow(/elements\[1\] overlaps elements\[0\]/);
     expect(() => writeElements(w, ACK, NFT_MSG_NEWSETELEM, nets, [{ key: '10.0.0.9', keyEnd: '10.0.0.1' }])).toThrow(/ends before it starts/);
     expect(() => writeElements(w, ACK, NFT_MSG_NEWSETELEM, { ...nets, flags: [] }, [{ key: '10.0.0.1', keyEnd: '10.0.0.2' }])).toThrow(/interval flag/);
+    // Host-endian keys would sort wrong in the kernel's bytewise interval tree.
+    expect(() => writeAddSet(w, ACK, { family: 'ip', table: 'T', name: 'm', key: 'mark', flags: ['interval'] }, 1)).toThrow(/mark is host-endian/);
   });
 });
 
