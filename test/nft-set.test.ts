@@ -12,6 +12,7 @@ import {
   deleteElements,
   deleteSet,
   flushSet,
+  getElements,
   getSet,
   ip,
   listElements,
@@ -68,6 +69,13 @@ describe('maps with concatenations', () => {
     // Adding what exists is fine, unless exclusive.
     await addElements(s, [{ key: ['tcp', 443], data: ['172.18.0.12', 8443] }], { ns });
     await expect(addElements(s, [{ key: ['tcp', 443], data: ['172.18.0.12', 8443] }], { ns, exclusive: true })).rejects.toMatchObject({ code: 'EEXIST' });
+  });
+
+  it('gets elements by key, with their data; a missing key is ENOENT', async () => {
+    expect(await getElements({ family, table, name: 'pub' }, [['tcp', 443]], { ns })).toEqual([{ key: ['tcp', 443], data: ['172.18.0.12', 8443], comment: 'https' }]);
+    const two = await getElements({ ...pub, key: [...pub.key], data: [...pub.data] }, [['tcp', 443], ['udp', 5353]], { ns });
+    expect(two.sort(byKey).map((e) => e.data)).toEqual([['172.18.0.12', 8443], ['172.18.0.11', 53]]);
+    await expect(getElements({ family, table, name: 'pub' }, [['tcp', 1]], { ns })).rejects.toMatchObject({ code: 'ENOENT', operation: 'getElements' });
   });
 
   it('reads elements nft added, typed', async () => {

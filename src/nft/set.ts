@@ -4,13 +4,14 @@
 // and an end element (first address past it, flagged INTERVAL_END);
 // concatenations with intervals keep KEY and KEY_END in one element.
 import { NetlinkParseError } from '../errors.js';
-import { forEachAttr, NLM_F_CREATE, NLM_F_EXCL, type Message, type Writer } from '../wire/netlink.js';
+import { forEachAttr, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, Writer, type Message } from '../wire/netlink.js';
 import {
   beginNfMessage,
   buildUdata,
   checkVerdict,
   NFGENMSG_LEN,
   NFPROTO_UNSPEC,
+  nftMsgOf,
   nftMsgType,
   NFTA_DATA_VALUE,
   NFTA_LIST_ELEM,
@@ -75,7 +76,7 @@ import {
 import { Flags } from '../wire/nft-expr/common.js';
 import { schema } from '../wire/schema.js';
 import { ipToBytes, networkBytes, parseCidr, prefixMask } from '../wire/address.js';
-import { Batch, commitOne, type CommitOptions, type NsOption } from './batch.js';
+import { Batch, commitOne, nsOf, type CommitOptions, type NsOption } from './batch.js';
 import { concatFieldLens, resolveType, typeFromKernel, typeSpecOf, verdictType, type DataType, type TypeSpec } from './datatypes.js';
 import { checkComment, familyName, familyNumber, checkHandle, knownKeys, checkName, type Family } from './family.js';
 import { dump, get } from './request.js';
@@ -780,6 +781,27 @@ export async function listElements(ref: (TypedSetRef | { family: Family; table: 
     subject: `${ref.family} ${table} ${name}`,
   });
   const raw = msgs.flatMap((m) => decodeRawElements(m).elements);
+  return typedElements(typedRef as TypedSetRef, raw);
+}
+
+/**
+ * Looks elements up by key (`nft get element <family> <table> <set> { … }`):
+ * returns them with their data, comment and timeouts. ENOENT when any key is
+ * not in the set. Sets without the interval flag.
+ */
+export async function getElements(
+  ref: TypedSetRef | { family: Family; table: string; name: string },
+  keys: readonly unknown[],
+  opts: NsOption = {},
+): Promise<SetElement[]> {
+  if (!Array.isArray(keys) || keys.length === 0) throw new TypeError('keys must be a non-empty array');
+  const typedRef = 'key' in ref ? ref : await getSet(ref, opts);
+  const types = setTypes(typedRef as TypedSetRef);
+  if (types.interval) throw new TypeError('getElements: interval sets are not supported; use listElements');
+  const w = new Writer(256);
+  writeElements(w, NLM_F_REQUEST | NLM_F_ACK, NFT_MSG_GETSETELEM, { ...(typedRef as TypedSetRef), data: undefined, dataType: undefined }, keys.map((key) => ({ key })));
+  const msgs = await nsOf(opts).netfilter().call(w.finish(), { operation: 'getElements', subject: `${ref.family} ${ref.table} ${ref.name}` });
+  const raw = msgs.filter((m) => nftMsgOf(m.type) === NFT_MSG_NEWSETELEM).flatMap((m) => decodeRawElements(m).elements);
   return typedElements(typedRef as TypedSetRef, raw);
 }
 
