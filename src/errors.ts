@@ -6,16 +6,22 @@ import { getSystemErrorMap } from 'node:util';
 
 const errorMap = getSystemErrorMap();
 
-// libuv names errno 95 ENOTSUP; the kernel (and `ip`) mean EOPNOTSUPP.
-const KERNEL_NAMES: Record<number, string> = { 95: 'EOPNOTSUPP' };
+// Where libuv's names differ from the kernel's or are missing: libuv names
+// 95 ENOTSUP where the kernel (and `ip`) mean EOPNOTSUPP; nf_tables answers a
+// stale generation id with ERESTART (85), which libuv does not name.
+const KERNEL_ERRORS: Record<number, [string, string]> = {
+  85: ['ERESTART', 'ruleset generation changed'],
+  95: ['EOPNOTSUPP', 'operation not supported'],
+};
 
 export function errnoName(errno: number): string {
   const abs = Math.abs(errno);
-  return KERNEL_NAMES[abs] ?? errorMap.get(-abs)?.[0] ?? `E${abs}`;
+  return KERNEL_ERRORS[abs]?.[0] ?? errorMap.get(-abs)?.[0] ?? `E${abs}`;
 }
 
 function errnoText(errno: number): string {
-  return errorMap.get(-Math.abs(errno))?.[1] ?? `errno ${Math.abs(errno)}`;
+  const abs = Math.abs(errno);
+  return KERNEL_ERRORS[abs]?.[1] ?? errorMap.get(-abs)?.[1] ?? `errno ${abs}`;
 }
 
 const EPERM_HINT =
