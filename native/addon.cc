@@ -21,6 +21,7 @@ namespace netweave {
 namespace {
 
 constexpr size_t kCopyLimit = 16 << 10;
+constexpr size_t kMaxPerDelivery = 32;
 
 struct Addon;
 void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*);
@@ -49,7 +50,12 @@ struct Addon {
 // fatal error. A failed call just means the environment is going away.
 void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*) {
   if (env == nullptr || addon->stopped) return;
-  std::vector<Completion> done = addon->engine->TakeCompletions();
+  bool more;
+  std::vector<Completion> done = addon->engine->TakeCompletions(kMaxPerDelivery, &more);
+  // Promise continuations run after this returns, all in one go: delivering
+  // a bounded slice per turn keeps a burst of completions from stalling the
+  // event loop. The rest comes on the next turn.
+  if (more) addon->tsfn.NonBlockingCall();
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
   napi_value cb, recv;

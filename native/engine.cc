@@ -5,11 +5,13 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sched.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "netns.h"
@@ -28,8 +30,16 @@ constexpr int kDefaultSndbuf = 32 << 20;  // one nftables transaction is one sen
 constexpr int kMaxDumpRetries = 8;
 // After finishing work the thread polls its queue this long before sleeping:
 // an awaited request loop re-submits within a few µs, and catching it here
-// saves an eventfd write plus an epoll wake-up on the way in.
-constexpr int64_t kSpinNanos = 30'000;
+// saves an eventfd write plus an epoll wake-up on the way in. The poll
+// yields the CPU each turn, so on a busy machine the JS thread that is about
+// to submit is not kept waiting for a core. NETWEAVE_SPIN_US overrides it.
+int64_t SpinNanos() {
+  static const int64_t v = [] {
+    const char* e = getenv("NETWEAVE_SPIN_US");
+    return e ? int64_t(atoll(e)) * 1000 : int64_t(30'000);
+  }();
+  return v;
+}
 // Replies are read with recvmmsg into slots: one syscall for many replies.
 // A unicast reply is sized to its content and dump parts stay under 32 KiB,
 // so 128 KiB slots hold any reply seen in practice; a bigger one arrives
@@ -162,11 +172,20 @@ void Engine::RunTask(uint32_t id, Task task) {
   Submit(std::move(c));
 }
 
-std::vector<Completion> Engine::TakeCompletions() {
+std::vector<Completion> Engine::TakeCompletions(size_t max, bool* more) {
   std::vector<Completion> out;
   std::lock_guard<std::mutex> lock(done_mu_);
-  out.swap(done_);
-  notified_ = false;
+  if (done_.size() <= max) {
+    out.swap(done_);
+    notified_ = false;
+    *more = false;
+  } else {
+    // Leave the rest queued, still "notified": the caller schedules another
+    // delivery itself, after the event loop has had a turn.
+    out.assign(std::make_move_iterator(done_.begin()), std::make_move_iterator(done_.begin() + max));
+    done_.erase(done_.begin(), done_.begin() + max);
+    *more = true;
+  }
   return out;
 }
 
@@ -214,10 +233,8 @@ void Engine::Loop() {
 
     int timeout = 0;
     if (busy_.empty()) {
-      int64_t until = NowNanos() + kSpinNanos;
-      while (queued_.load(std::memory_order_acquire) == 0 && NowNanos() < until) {
-        __builtin_ia32_pause();
-      }
+      int64_t until = NowNanos() + SpinNanos();
+      while (queued_.load(std::memory_order_acquire) == 0 && NowNanos() < until) sched_yield();
       std::lock_guard<std::mutex> lock(mu_);
       if (commands_.empty() && !stop_) {
         sleeping_ = true;

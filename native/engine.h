@@ -69,7 +69,8 @@ class Engine {
   void CloseSocket(uint32_t handle);
   void RunTask(uint32_t id, Task task);
 
-  std::vector<Completion> TakeCompletions();
+  // Up to `max` completions, oldest first; *more says whether some remain.
+  std::vector<Completion> TakeCompletions(size_t max, bool* more);
 
   // Counters for tests and benches (written by the I/O thread).
   struct Stats {
