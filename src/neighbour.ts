@@ -3,7 +3,7 @@
 // with AF_INET/AF_INET6 for `ip neigh` and AF_BRIDGE for `bridge fdb`.
 import type { Namespace } from './namespace.js';
 import * as validate from './validate.js';
-import { checkLink, checkOptions, decodeAll, FAMILY_NAMES, familyNumber, flagNames, indexOf, nsOf, type Family, type LinkRef, type LinkTarget } from './address.js';
+import { checkLink, checkOptions, decodeAll, FAMILY_NAMES, familyNumber, flagNames, indexOf, nsOf, Pipeline, type Family, type LinkRef, type LinkTarget } from './address.js';
 import { AF_BRIDGE, ipFamily, ipToBytes, macToBytes } from './wire/address.js';
 import {
   decodeNdaCacheinfo,
@@ -38,7 +38,7 @@ import {
   NUD_STALE,
   type NdaCacheinfo,
 } from './wire/neigh.js';
-import { NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, Writer, type RawAttr } from './wire/netlink.js';
+import { NLM_F_APPEND, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, Writer, type RawAttr } from './wire/netlink.js';
 import { RTM_DELNEIGH, RTM_GETNEIGH, RTM_NEWNEIGH } from './wire/rtnetlink.js';
 
 export type NeighbourState = 'permanent' | 'noarp' | 'reachable' | 'stale' | 'delay' | 'probe' | 'incomplete' | 'failed' | 'none';
@@ -130,8 +130,6 @@ const NEIGH_OPTIONS = new Set(['link', 'address', 'mac', 'state', 'router', 'pro
 const NEIGH_DELETE_OPTIONS = new Set(['link', 'address', 'proxy', 'ns']);
 const NEIGH_LIST_OPTIONS = new Set(['link', 'family', 'proxy', 'ns']);
 
-const writer = new Writer(128);
-
 /** A neighbour request checked and reduced to numbers and bytes (all but the interface index). */
 export interface NeighbourRequest {
   family: number;
@@ -165,9 +163,9 @@ export function checkNeighbour(spec: NeighbourSpec, fn: string, known: ReadonlyS
   };
 }
 
-/** Writes one RTM_NEWNEIGH / RTM_DELNEIGH message for an ARP/NDP entry, as `ip neigh` writes it. */
+/** Writes one RTM_NEWNEIGH / RTM_DELNEIGH message for an ARP/NDP entry, as `ip neigh` writes it (nlFlags: NLM_F_* besides NLM_F_REQUEST). */
 export function writeNeighbourRequest(w: Writer, type: number, nlFlags: number, index: number, r: NeighbourRequest): void {
-  const m = w.begin(type, NLM_F_REQUEST | NLM_F_ACK | nlFlags);
+  const m = w.begin(type, NLM_F_REQUEST | nlFlags);
   encodeNdmsg(w, { family: r.family, ifindex: index, state: r.state, flags: r.flags, type: 0 });
   w.bytes(NDA_DST, r.address);
   if (r.mac) w.bytes(NDA_LLADDR, r.mac);
@@ -181,10 +179,7 @@ async function modifyNeighbour(fn: string, type: number, flags: number, spec: Ne
   const ns = nsOf(spec.ns, t);
   const idx = indexOf(ns, t, fn);
   const index = typeof idx === 'number' ? idx : await idx;
-  const w = writer;
-  w.off = 0;
-  writeNeighbourRequest(w, type, flags, index, r);
-  await ns.route().call(w.finish(), { operation: fn, subject: `${spec.address} dev ${t.subject}` });
+  return Pipeline.of(ns).send((w) => writeNeighbourRequest(w, type, flags, index, r), fn, `${spec.address} dev ${t.subject}`);
 }
 
 /**
@@ -224,7 +219,7 @@ export async function listNeighbours(opts: { link?: LinkRef; family?: Family; pr
   encodeNdmsg(w, { family, ifindex: 0, state: 0, flags: opts.proxy ? NTF_PROXY : 0, type: 0 });
   if (index) w.u32(NDA_IFINDEX, index);
   w.end(m);
-  const data = await ns.route().call(w.finish(), { operation: fn, subject: t?.subject, dump: true });
+  const data = await Pipeline.of(ns).call(w.finish(), { operation: fn, subject: t?.subject, dump: true });
   return decodeAll(data, RTM_NEWNEIGH, decodeNeighbour).filter((n) => n.family === 'inet' || n.family === 'inet6');
 }
 
@@ -378,9 +373,9 @@ export function checkFdb(spec: FdbSpec, fn: string, known: ReadonlySet<string> =
   return r;
 }
 
-/** Writes one AF_BRIDGE RTM_NEWNEIGH / RTM_DELNEIGH message, attributes in the order `bridge fdb` writes them. */
+/** Writes one AF_BRIDGE RTM_NEWNEIGH / RTM_DELNEIGH message, attributes in the order `bridge fdb` writes them (nlFlags: NLM_F_* besides NLM_F_REQUEST). */
 export function writeFdbRequest(w: Writer, type: number, nlFlags: number, index: number, viaIndex: number | undefined, r: FdbRequest): void {
-  const m = w.begin(type, NLM_F_REQUEST | NLM_F_ACK | nlFlags);
+  const m = w.begin(type, NLM_F_REQUEST | nlFlags);
   encodeNdmsg(w, { family: AF_BRIDGE, ifindex: index, state: r.state, flags: r.flags, type: 0 });
   w.bytes(NDA_LLADDR, r.mac);
   if (r.dst) w.bytes(NDA_DST, r.dst);
@@ -400,10 +395,8 @@ async function modifyFdb(fn: string, type: number, flags: number, spec: FdbSpec,
   const viaIdx = r.via === undefined ? undefined : indexOf(ns, r.via, fn);
   const index = typeof idx === 'number' ? idx : await idx;
   const viaIndex = typeof viaIdx === 'object' ? await viaIdx : viaIdx;
-  const w = writer;
-  w.off = 0;
-  writeFdbRequest(w, type, flags, index, viaIndex, r);
-  await ns.route().call(w.finish(), { operation: fn, subject: `${spec.mac} dev ${t.subject}${spec.dst === undefined ? '' : ` dst ${spec.dst}`}` });
+  const subject = `${spec.mac} dev ${t.subject}${spec.dst === undefined ? '' : ` dst ${spec.dst}`}`;
+  return Pipeline.of(ns).send((w) => writeFdbRequest(w, type, flags, index, viaIndex, r), fn, subject);
 }
 
 /** Adds an FDB entry; fails with EEXIST if there is one. Equivalent: `bridge fdb add MAC dev DEV [dst IP] [vni N] [self|master]`. */
@@ -457,6 +450,6 @@ export async function listFdb(opts: { link?: LinkRef; master?: LinkRef; ns?: Nam
   if (master !== undefined) w.u32(NDA_MASTER, master);
   w.end(m);
   const subject = t ? t.subject : mt ? `br ${mt.subject}` : undefined;
-  const data = await ns.route().call(w.finish(), { operation: fn, subject, dump: true });
+  const data = await Pipeline.of(ns).call(w.finish(), { operation: fn, subject, dump: true });
   return decodeAll(data, RTM_NEWNEIGH, decodeFdb);
 }

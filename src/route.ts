@@ -12,6 +12,7 @@ import {
   familyNumber,
   flagNames,
   nsOf,
+  Pipeline,
   indexOf,
   scopeName,
   scopeNumber,
@@ -21,7 +22,7 @@ import {
   type ScopeName,
 } from './address.js';
 import { AF_INET, AF_INET6, bytesToIp, ipFamily, ipToBytes, networkBytes, type Cidr } from './wire/address.js';
-import { NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, Writer, type RawAttr } from './wire/netlink.js';
+import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, Writer, type RawAttr } from './wire/netlink.js';
 import {
   decodeMultipath,
   decodeRouteMessage,
@@ -375,9 +376,9 @@ function describe(spec: RouteSpec, c: RouteRequest): string {
 }
 
 
-/** Writes one RTM_NEWROUTE / RTM_DELROUTE message; dev and hopDevs are the resolved interface indexes. */
+/** Writes one RTM_NEWROUTE / RTM_DELROUTE message (flags: NLM_F_* besides NLM_F_REQUEST); dev and hopDevs are the resolved interface indexes. */
 export function writeRouteRequest(w: Writer, type: number, flags: number, c: RouteRequest, dev: number | undefined, hopDevs: (number | undefined)[]): void {
-  const m = w.begin(type, NLM_F_REQUEST | NLM_F_ACK | flags);
+  const m = w.begin(type, NLM_F_REQUEST | flags);
   encodeRtmsg(w, {
     family: c.family,
     dstLen: c.dstLen,
@@ -421,8 +422,6 @@ export function writeRouteRequest(w: Writer, type: number, flags: number, c: Rou
   w.end(m);
 }
 
-const writer = new Writer(256);
-
 async function modifyRoute(fn: string, type: number, flags: number, spec: RouteSpec & { ns?: Namespace }): Promise<void> {
   const c = checkRoute(spec, type === RTM_DELROUTE, fn);
   const ns = nsOf(spec.ns, c.dev, ...(c.nexthops ?? []).map((nh) => nh.dev));
@@ -431,10 +430,7 @@ async function modifyRoute(fn: string, type: number, flags: number, spec: RouteS
   if (devs.some((d) => typeof d === 'object')) devs = await Promise.all(devs);
   const dev = devs[0] as number | undefined;
   const hopDevs = devs.slice(1) as (number | undefined)[];
-  const w = writer;
-  w.off = 0;
-  writeRouteRequest(w, type, flags, c, dev, hopDevs);
-  await ns.route().call(w.finish(), { operation: fn, subject: describe(spec, c) });
+  return Pipeline.of(ns).send((w) => writeRouteRequest(w, type, flags, c, dev, hopDevs), fn, describe(spec, c));
 }
 
 /**
@@ -495,7 +491,7 @@ export async function listRoutes(opts: ListRoutesOptions = {}): Promise<Route[]>
   w.end(m);
   let data;
   try {
-    data = await ns.route().call(w.finish(), { operation: fn, subject: table ? `table ${opts.table}` : undefined, dump: true });
+    data = await Pipeline.of(ns).call(w.finish(), { operation: fn, subject: table ? `table ${opts.table}` : undefined, dump: true });
   } catch (e) {
     // A table that was never created is an empty table (the kernel says ENOENT when one family is asked for).
     if (e instanceof NetlinkError && e.code === 'ENOENT' && table) return [];
@@ -544,7 +540,7 @@ export async function getRoute(dst: string, opts: GetRouteOptions = {}): Promise
   if (dev !== undefined) w.u32(RTA_OIF, dev);
   if (mark !== undefined) w.u32(RTA_MARK, mark);
   w.end(m);
-  const data = await ns.route().call(w.finish(), { operation: fn, subject: d });
+  const data = await Pipeline.of(ns).call(w.finish(), { operation: fn, subject: d });
   const reply = data.find((x) => x.type === RTM_NEWROUTE);
   if (!reply) throw new NetlinkError(61 /* ENODATA */, fn, { subject: d, kernelMessage: 'no route message in the reply' });
   return decodeRoute(reply.payload);

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { NetlinkParseError } from '../../src/errors.js';
 import { checkFdb, checkNeighbour, decodeFdb, decodeNeighbour, writeFdbRequest, writeNeighbourRequest } from '../../src/neighbour.js';
 import { decodeNdaCacheinfo, decodeNeighMessage, encodeNdmsg, NDMSG_SIZE, neighAttrs } from '../../src/wire/neigh.js';
-import { forEachAttr, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../../src/wire/netlink.js';
+import { forEachAttr, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../../src/wire/netlink.js';
 import type { Schema } from '../../src/wire/schema.js';
 import { RTM_DELNEIGH, RTM_NEWNEIGH } from '../../src/wire/rtnetlink.js';
 
@@ -115,6 +115,7 @@ describe('ndmsg and NDA_* (kernel replies)', () => {
   });
 });
 
+/** nlmsghdr + body; the requests below set NLM_F_ACK as iproute2 does (the library's pipeline leaves it out). */
 function request(type: number, flags: number, body: string): Buffer {
   const b = hex(body);
   const h = Buffer.alloc(16);
@@ -127,7 +128,7 @@ function request(type: number, flags: number, body: string): Buffer {
 describe('neighbour and FDB requests (same bytes as iproute2)', () => {
   it('`ip neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev v0 nud permanent`', () => {
     const w = new Writer();
-    writeNeighbourRequest(w, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL, 3, checkNeighbour({ link: 3, address: '10.0.0.9', mac: '02:00:00:00:00:09' }, 't'));
+    writeNeighbourRequest(w, RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 3, checkNeighbour({ link: 3, address: '10.0.0.9', mac: '02:00:00:00:00:09' }, 't'));
     expect(w.finish()).toEqual(
       request(RTM_NEWNEIGH, 0x605, '02 00 0000 03000000 8000 00 00' + '0800 0100 0a000009' + '0a00 0200 020000000009 0000'),
     );
@@ -135,13 +136,13 @@ describe('neighbour and FDB requests (same bytes as iproute2)', () => {
 
   it('`ip neigh del 10.0.0.9 dev v0`', () => {
     const w = new Writer();
-    writeNeighbourRequest(w, RTM_DELNEIGH, 0, 3, checkNeighbour({ link: 3, address: '10.0.0.9' }, 't'));
+    writeNeighbourRequest(w, RTM_DELNEIGH, NLM_F_ACK, 3, checkNeighbour({ link: 3, address: '10.0.0.9' }, 't'));
     expect(w.finish()).toEqual(request(RTM_DELNEIGH, 0x5, '02 00 0000 03000000 8000 00 00 0800 0100 0a000009'));
   });
 
   it('`bridge fdb append 00:00:00:00:00:00 dev vx0 dst 10.0.0.7`', () => {
     const w = new Writer();
-    writeFdbRequest(w, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_APPEND, 4, undefined, checkFdb({ link: 4, mac: '00:00:00:00:00:00', dst: '10.0.0.7' }, 't'));
+    writeFdbRequest(w, RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND, 4, undefined, checkFdb({ link: 4, mac: '00:00:00:00:00:00', dst: '10.0.0.7' }, 't'));
     expect(w.finish()).toEqual(
       request(
         RTM_NEWNEIGH,
@@ -155,7 +156,7 @@ describe('neighbour and FDB requests (same bytes as iproute2)', () => {
 
   it('`bridge fdb append … dst 10.0.0.8 vni 100 port 4790`', () => {
     const w = new Writer();
-    writeFdbRequest(w, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_APPEND, 4, undefined, checkFdb({ link: 4, mac: '00:00:00:00:00:00', dst: '10.0.0.8', vni: 100, port: 4790 }, 't'));
+    writeFdbRequest(w, RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND, 4, undefined, checkFdb({ link: 4, mac: '00:00:00:00:00:00', dst: '10.0.0.8', vni: 100, port: 4790 }, 't'));
     expect(w.finish()).toEqual(
       request(
         RTM_NEWNEIGH,
@@ -169,7 +170,7 @@ describe('neighbour and FDB requests (same bytes as iproute2)', () => {
 
   it('`ip neigh add 10.0.0.61 dev v0 managed`: no state, NDA_FLAGS_EXT', () => {
     const w = new Writer();
-    writeNeighbourRequest(w, RTM_NEWNEIGH, NLM_F_CREATE | NLM_F_EXCL, 3, checkNeighbour({ link: 3, address: '10.0.0.61', managed: true }, 't'));
+    writeNeighbourRequest(w, RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 3, checkNeighbour({ link: 3, address: '10.0.0.61', managed: true }, 't'));
     expect(w.finish()).toEqual(
       request(RTM_NEWNEIGH, 0x605, '02 00 0000 03000000 0000 00 00' + '0800 0100 0a00003d' + '0800 0f00 01000000'), // NDA_FLAGS_EXT NTF_EXT_MANAGED
     );

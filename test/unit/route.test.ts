@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { NetlinkParseError } from '../../src/errors.js';
 import { checkRoute, decodeRoute, writeRouteRequest, type RouteSpec } from '../../src/route.js';
-import { forEachAttr, NLA_F_NESTED, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../../src/wire/netlink.js';
+import { forEachAttr, NLA_F_NESTED, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../../src/wire/netlink.js';
 import {
   decodeMultipath,
   decodeRouteMessage,
@@ -173,9 +173,10 @@ function request(type: number, flags: number, body: string): Buffer {
   return Buffer.concat([h, b]);
 }
 
+/** As iproute2 sends it: with NLM_F_ACK (the library's pipeline leaves it out). */
 function encode(spec: RouteSpec, type = RTM_NEWROUTE, flags = NLM_F_CREATE | NLM_F_EXCL, dev?: number, hopDevs: (number | undefined)[] = []): Buffer {
   const w = new Writer();
-  writeRouteRequest(w, type, flags, checkRoute(spec, type === RTM_DELROUTE, 't'), dev, hopDevs);
+  writeRouteRequest(w, type, NLM_F_ACK | flags, checkRoute(spec, type === RTM_DELROUTE, 't'), dev, hopDevs);
   return w.finish();
 }
 
