@@ -8,7 +8,7 @@ import { NetlinkError } from './errors.js';
 import { linkTarget, type LinkRef } from './link.js';
 import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
-import { AF_INET, AF_INET6, AF_UNSPEC, ipToBytes, networkBytes, parseCidr, type Cidr } from './wire/address.js';
+import { AF_INET, AF_INET6, AF_UNSPEC, ipToBytes, networkBytes, type Cidr } from './wire/address.js';
 import {
   decodeAddrMessage,
   decodeIfaCacheinfo,

@@ -10,6 +10,7 @@ import { decodeFdb, decodeNeighbour, type FdbEntry, type Neighbour } from './nei
 import { decodeRoute, type Route } from './route.js';
 import * as validate from './validate.js';
 import { AF_BRIDGE, AF_INET, AF_INET6 } from './wire/address.js';
+import './wire/link-kinds/index.js';
 import { decodeLink, type LinkMessage } from './wire/link.js';
 import { NETLINK_ROUTE, type Message } from './wire/netlink.js';
 import {

@@ -238,6 +238,7 @@ const ADD_OPTIONS = new Set([...SPEC_KEYS, 'ns']);
 /** deleteRoute also takes a listed Route; its report-only fields do not narrow the match. */
 const DELETE_OPTIONS = new Set([...ADD_OPTIONS, 'flags', 'rawFlags', 'from', 'iif', 'mark', 'pref', 'expires', 'cacheinfo', 'encapType', 'nhId', 'unknown']);
 const NEXTHOP_KEYS = new Set(['gateway', 'dev', 'weight', 'onlink']);
+const NEXTHOP_DELETE_KEYS = new Set([...NEXTHOP_KEYS, 'flags']);
 const LIST_OPTIONS = new Set(['ns', 'table', 'family', 'dev', 'protocol', 'type']);
 
 const TABLES: Record<string, number> = { main: RT_TABLE_MAIN, local: RT_TABLE_LOCAL, default: RT_TABLE_DEFAULT };
@@ -343,7 +344,7 @@ export function checkRoute(spec: RouteSpec, del: boolean, fn: string): RouteRequ
     if (gw !== undefined || spec.dev !== undefined) throw new TypeError('give either gateway/dev or nexthops, not both');
     c.nexthops = spec.nexthops.map((nh, i) => {
       const at = `nexthops[${i}]`;
-      checkOptions(nh, NEXTHOP_KEYS, `${fn} ${at}`);
+      checkOptions(nh, del ? NEXTHOP_DELETE_KEYS : NEXTHOP_KEYS, `${fn} ${at}`);
       const g = nh.gateway === undefined ? undefined : validate.ip(nh.gateway, `${at}.gateway`);
       const gf = g === undefined ? 0 : familyOfIp(g);
       if (gf === AF_INET && family === AF_INET6) throw new TypeError(`${at}.gateway ${g} is IPv4 but the route is IPv6`);

@@ -233,7 +233,10 @@ describe('replaceRoute / deleteRoute / getRoute', () => {
   });
 
   it('deletes IPv6 and multipath routes and routes ip made', async () => {
-    for (const dst of ['fd01::/64', 'fd03::/64', '10.3.0.0/16', '10.22.0.0/16']) await deleteRoute({ ns, dst });
+    const listed = await listRoutes({ ns });
+    // Listed Routes as they are: a multipath one (next hops and all), an IPv6 one with metrics, preference and cacheinfo.
+    for (const dst of ['10.3.0.0/16', 'fd01::/64']) await deleteRoute({ ...listed.find((r) => r.dst === dst)!, ns });
+    for (const dst of ['fd03::/64', '10.22.0.0/16']) await deleteRoute({ ns, dst });
     await deleteRoute({ ns, dst: '10.20.0.0/16', table: 2000 });
     const left = (await listRoutes({ ns, table: 'all' })).map((r) => r.dst);
     for (const dst of ['fd01::/64', 'fd03::/64', '10.3.0.0/16', '10.22.0.0/16', '10.20.0.0/16']) expect(left).not.toContain(dst);
