@@ -612,7 +612,8 @@ export async function listAddresses(opts: ListAddressesOptions = {}): Promise<Ad
   encodeIfaddrmsg(w, { family, prefixlen: 0, flags: 0, scope: 0, index });
   w.end(m);
   const data = await Pipeline.of(ns).call(w.finish(), { operation: fn, subject: t?.subject, dump: true });
-  return decodeAll(data, RTM_NEWADDR, decodeAddress);
+  // Kernels before strict dump checking (4.20) ignore the filter and dump everything.
+  return decodeAll(data, RTM_NEWADDR, decodeAddress).filter((a) => (!index || a.ifindex === index) && (!family || FAMILY_NAMES[family] === a.family));
 }
 
 export function decodeAll<T>(messages: Message[], type: number, decode: (payload: Buffer) => T): T[] {

@@ -220,7 +220,10 @@ export async function listNeighbours(opts: { link?: LinkRef; family?: Family; pr
   if (index) w.u32(NDA_IFINDEX, index);
   w.end(m);
   const data = await Pipeline.of(ns).call(w.finish(), { operation: fn, subject: t?.subject, dump: true });
-  return decodeAll(data, RTM_NEWNEIGH, decodeNeighbour).filter((n) => n.family === 'inet' || n.family === 'inet6');
+  // The same filters again: kernels before strict dump checking (4.20) ignore them.
+  return decodeAll(data, RTM_NEWNEIGH, decodeNeighbour).filter(
+    (n) => (n.family === 'inet' || n.family === 'inet6') && (!family || FAMILY_NAMES[family] === n.family) && (!index || n.ifindex === index),
+  );
 }
 
 // ---------------------------------------------------------------------------

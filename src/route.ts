@@ -499,7 +499,16 @@ export async function listRoutes(opts: ListRoutesOptions = {}): Promise<Route[]>
     throw e;
   }
   const out: Route[] = [];
-  for (const r of decodeAll(data, RTM_NEWROUTE, decodeRoute)) if (r.family === 'inet' || r.family === 'inet6') out.push(r);
+  // The same filters again: kernels before strict dump checking (4.20) ignore them.
+  for (const r of decodeAll(data, RTM_NEWROUTE, decodeRoute)) {
+    if (r.family !== 'inet' && r.family !== 'inet6') continue; // IPMR/IP6MR tables answer an AF_UNSPEC dump too
+    if (family && FAMILY_NAMES[family] !== r.family) continue;
+    if (table && r.table !== table) continue;
+    if (protocol && (typeof r.protocol === 'number' ? r.protocol : PROTOCOLS[r.protocol]) !== protocol) continue;
+    if (type && RTN_NAMES[type] !== r.type) continue;
+    if (dev !== undefined && r.dev !== dev && !r.nexthops?.some((nh) => nh.dev === dev)) continue;
+    out.push(r);
+  }
   return out;
 }
 

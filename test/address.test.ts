@@ -149,7 +149,7 @@ describe('addAddress / listAddresses', () => {
     }
   });
 
-  it('filters by link and family in the kernel', async () => {
+  it('filters by link and family', async () => {
     await addAddress('v1', '10.0.0.2/24', { ns });
     const onV1 = await listAddresses({ ns, link: 'v1' });
     expect(onV1.every((a) => a.ifindex === v1)).toBe(true);

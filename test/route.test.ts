@@ -186,7 +186,7 @@ describe('addRoute / listRoutes', () => {
     expect(ipRun(ns, 'route', 'show', '10.25.0.0/16')).toMatch(/mtu lock 1300 initcwnd 20/);
   });
 
-  it('filters by table, family, dev, protocol and type in the kernel', async () => {
+  it('filters by table, family, dev, protocol and type', async () => {
     expect(await listRoutes({ ns, table: 4242 })).toEqual([]);
     expect(await listRoutes({ ns, table: 4242, family: 'inet' })).toEqual([]);
     const local = await listRoutes({ ns, table: 'local', family: 'inet' });
