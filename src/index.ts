@@ -1,7 +1,109 @@
 // netweave: Linux container networking for Node.js over rtnetlink and
 // nftables. Every call is async and works in any network namespace.
+
+// Foundation: errors, namespaces, in-namespace sockets, the raw engine.
 export { NetlinkError, NetlinkParseError } from './errors.js';
 export { Namespace, sysctlPath } from './namespace.js';
 export { NamespaceServer, openSocketIn, type ConnectOptions, type DgramOptions, type ListenOptions } from './ns-socket.js';
 export { NetlinkSocket, Subscription, checkAcks, type Reply, type RequestOptions } from './engine.js';
+
+// Links (`ip link`), one module per kind.
+export {
+  getLink,
+  findLink,
+  listLinks,
+  isLinkKind,
+  deleteLink,
+  deleteLinkGroup,
+  setLink,
+  setLinkUp,
+  setLinkDown,
+  setLinkMtu,
+  setLinkMac,
+  setLinkName,
+  setLinkAlias,
+  setLinkGroup,
+  setLinkMaster,
+  setLinkNamespace,
+  createLink,
+  type Link,
+  type LinkRef,
+  type NsOption,
+  type GetLinkOptions,
+  type ListLinksOptions,
+  type LinkChanges,
+  type SetNamespaceOptions,
+  type CreateLinkOptions,
+  type GenericCreateOptions,
+  type LinkFlags,
+  type LinkStats,
+  type Operstate,
+} from './link.js';
+export * from './link-kinds/index.js';
+export { linkAttr } from './wire/link.js';
+export { registerLinkKind } from './wire/link-kinds/index.js';
+
+// Addresses (`ip addr`), routes (`ip route`), neighbours and FDB (`ip neigh`, `bridge fdb`), events (`ip monitor`).
+export {
+  addAddress,
+  replaceAddress,
+  deleteAddress,
+  listAddresses,
+  decodeAddress,
+  type Address,
+  type AddressFlag,
+  type AddAddressOptions,
+  type ListAddressesOptions,
+  type Family,
+  type ScopeName,
+} from './address.js';
+export {
+  addRoute,
+  replaceRoute,
+  deleteRoute,
+  listRoutes,
+  getRoute,
+  decodeRoute,
+  type Route,
+  type RouteSpec,
+  type RouteType,
+  type Nexthop,
+  type NexthopSpec,
+  type TableRef,
+  type ListRoutesOptions,
+  type GetRouteOptions,
+  type RouteMetricsSpec,
+  type Protocol as RouteProtocol,
+} from './route.js';
+export {
+  addNeighbour,
+  replaceNeighbour,
+  deleteNeighbour,
+  listNeighbours,
+  addFdb,
+  appendFdb,
+  replaceFdb,
+  deleteFdb,
+  listFdb,
+  decodeNeighbour,
+  decodeFdb,
+  type Neighbour,
+  type NeighbourSpec,
+  type NeighbourState,
+  type FdbEntry,
+  type FdbSpec,
+  type FdbState,
+} from './neighbour.js';
+export { watch, Watcher, decodeEvent, type EventAction, type NetEvent, type WatchOptions, type LinkEvent, type AddressEvent, type RouteEvent, type NeighbourEvent, type FdbEvent, type ResyncEvent } from './events.js';
+
+// nftables over nfnetlink (`nft`).
+export * as nft from './nft/index.js';
+export * as nftExpr from './wire/nft-expr/index.js';
+
+// The Docker-style network layer's building blocks.
+export { AddressPool, IpamError, nextFreeSubnet, findOverlap, subnetsOverlap, parseSubnet, DEFAULT_ADDRESS_POOLS, DEFAULT_ADDRESS_POOLS_V6 } from './network/ipam.js';
+export { parsePortSpec, parsePortSpecs, formatPortMapping, type PortMapping } from './network/portspec.js';
+export { DnsServer, DnsError, containerResolvConf, type DnsRecord, type DnsServerOptions } from './network/dns.js';
+
+// The wire format, for callers who build their own messages.
 export * as wire from './wire/index.js';
