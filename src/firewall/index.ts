@@ -1,0 +1,698 @@
+// The high-level firewall: masquerade, port publishing, isolation between
+// networks, and restoring all of it after a firewall reload — in netweave's
+// own nftables table (`inet netweave`, see layout.ts), never touching any
+// other table. The kernel is the source of truth: everything is read back
+// from it, tags included, so a new process lists, changes and removes what an
+// earlier one made.
+//
+// Masquerade and its companions. addMasquerade({ source, exceptOutInterface: BR })
+// adds three rules, removeMasquerade removes them:
+//   ip saddr SRC oifname != BR masquerade             traffic leaving the network
+//   ct status dnat ip saddr SRC oifname BR masquerade  hairpin: a container reaching a
+//                                                      published port of its own bridge
+//   ip saddr 127.0.0.0/8 oifname BR masquerade        the host reaching a published port
+//                                                      through 127.0.0.1 (shared per bridge;
+//                                                      removed with the bridge's last masquerade)
+// Without exceptOutInterface only `ip saddr SRC masquerade` is added. IPv6
+// sources get the first two (::1 cannot be translated to another host).
+//
+// Publishing is one map element per port (no rule per port): the same cost
+// with 10,000 ports published as with none.
+import { EventEmitter } from 'node:events';
+import { listAddresses } from '../address.js';
+import { NetlinkError } from '../errors.js';
+import type { Namespace } from '../namespace.js';
+import { native } from '../native.js';
+import { getGeneration, watchNftables, type NftEvent, type NftWatcher } from '../nft/index.js';
+import { openSocketIn } from '../ns-socket.js';
+import { AF_INET, AF_INET6 } from '../wire/address.js';
+import {
+  checkCidr,
+  checkHostIp,
+  checkIfname,
+  checkPort,
+  checkProtocol,
+  checkRange,
+  checkTag,
+  inPrefix,
+  known,
+  parseTarget,
+} from './args.js';
+import { asOperation, FirewallError } from './errors.js';
+import { FAMILY, ISOLATE_SET, masqueradeRules, portMapSpec, postRuleKey, TABLE, type IpFamily, type PostRule, type Protocol } from './layout.js';
+import { byMap, cloneDesired, nsOf, portElement, portKey, readKernel, stateOf, type NsState, type PortEntry, type PostEntry } from './state.js';
+import { change, removeTable, restoreListeners, sync, type Reapplied } from './sync.js';
+
+export { FirewallError } from './errors.js';
+export { DEFAULT_PORT_RANGE } from './args.js';
+export type { Reapplied } from './sync.js';
+export { FAMILY as FIREWALL_FAMILY, TABLE as FIREWALL_TABLE } from './layout.js';
+export type { Protocol } from './layout.js';
+
+export interface NsOption {
+  /** The namespace whose firewall this is; default: the one this process runs in. */
+  ns?: Namespace;
+}
+
+export interface PublishedPort {
+  /** Only traffic to this host address is forwarded; absent: any local address. */
+  hostIp?: string;
+  hostPort: number;
+  protocol: Protocol;
+  to: { address: string; port: number };
+  tag?: string;
+}
+
+export interface Masquerade {
+  /** The source network, as a CIDR with its network address. */
+  source: string;
+  exceptOutInterface?: string;
+  tag?: string;
+}
+
+export interface Isolation {
+  a: string;
+  b: string;
+}
+
+export interface PublishOptions {
+  /** Forward only traffic to this local address (0.0.0.0 / :: or absent: any). Must be an address of the namespace. */
+  hostIp?: string;
+  /** Absent: a free port from portRange is picked (and returned). */
+  hostPort?: number;
+  protocol: Protocol;
+  /** Where to forward: "172.18.0.10:80" or "[fd00::10]:80"; must lie in a network of the namespace. */
+  to: string | { address: string; port: number };
+  /** Stored with the port in the kernel (≤ 128 bytes) and returned by listPublishedPorts. */
+  tag?: string;
+  /** Where to pick a hostPort from; default Docker's 49153–60999. */
+  portRange?: [number, number];
+}
+
+const PUBLISH_KEYS = ['hostIp', 'hostPort', 'protocol', 'to', 'tag', 'portRange'];
+
+async function guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asOperation(err, operation);
+  }
+}
+
+// ---- forwarding ----
+
+/**
+ * Turns on routing in the namespace: `sysctl -w net.ipv4.ip_forward=1` (with
+ * ipv6, also net.ipv6.conf.all.forwarding=1). Nothing else is needed for
+ * bridged networks here: hairpin traffic is masqueraded (see addMasquerade),
+ * so its replies are routed back through the host, not bridged, and the
+ * bridge-nf-call-* switches can stay as they are.
+ */
+export async function enableForwarding(opts: NsOption & { ipv6?: boolean } = {}): Promise<void> {
+  known(opts, ['ns', 'ipv6'], 'enableForwarding');
+  if (opts.ipv6 !== undefined && typeof opts.ipv6 !== 'boolean') throw new TypeError('ipv6 must be a boolean');
+  const ns = nsOf(opts);
+  await guard('enableForwarding', async () => {
+    await ns.setSysctl('net.ipv4.ip_forward', 1);
+    if (opts.ipv6) await ns.setSysctl('net.ipv6.conf.all.forwarding', 1);
+  });
+}
+
+// ---- masquerade ----
+
+function masqArgs(opts: unknown, fn: string, keys: string[]) {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options { source, … } are required`);
+  known(opts, keys, fn);
+  const o = opts as { source?: unknown; exceptOutInterface?: unknown; tag?: unknown };
+  const { family, cidr } = checkCidr(o.source, 'source');
+  const except = o.exceptOutInterface === undefined ? undefined : checkIfname(o.exceptOutInterface, 'exceptOutInterface');
+  return { family, source: cidr, except, tag: checkTag(o.tag) };
+}
+
+/**
+ * Masquerades traffic from `source` (`nft add rule inet netweave post ip saddr
+ * SRC oifname != BR masquerade`; iptables `-t nat -A POSTROUTING -s SRC ! -o BR
+ * -j MASQUERADE`), with BR's hairpin and loopback rules (see the top of this
+ * file). Idempotent: rules already there are kept (a new tag replaces the
+ * old one), missing ones are added, in one transaction.
+ */
+export async function addMasquerade(opts: NsOption & { source: string; exceptOutInterface?: string; tag?: string }): Promise<void> {
+  const a = masqArgs(opts, 'addMasquerade', ['ns', 'source', 'exceptOutInterface', 'tag']);
+  const ns = nsOf(opts);
+  await change(ns, 'addMasquerade', (st) => {
+    const next = cloneDesired(st.desired);
+    const adds: PostEntry[] = [];
+    const retag: PostEntry[] = [];
+    for (const rule of masqueradeRules({ family: a.family, source: a.source, exceptOutInterface: a.except })) {
+      const key = postRuleKey(rule);
+      const have = next.post.get(key);
+      if (!have) {
+        const e: PostEntry = { rule, handle: 0, ...(a.tag !== undefined ? { comment: a.tag } : {}) };
+        next.post.set(key, e);
+        adds.push(e);
+      } else if (rule.kind !== 'local' && a.tag !== undefined && have.comment !== a.tag) {
+        const e: PostEntry = { ...have, comment: a.tag };
+        next.post.set(key, e);
+        retag.push(e);
+      }
+    }
+    if (!adds.length && !retag.length) return { result: undefined };
+    return {
+      result: undefined,
+      next,
+      incremental(tx, addPost) {
+        for (const e of retag) {
+          tx.deleteRule({ family: FAMILY, table: TABLE, chain: 'post', handle: e.handle });
+          addPost(e);
+        }
+        for (const e of adds) addPost(e);
+      },
+    };
+  });
+}
+
+/**
+ * Removes a masquerade added by addMasquerade (the same source and
+ * exceptOutInterface) with its hairpin rule, and the bridge's loopback rule
+ * when no other masquerade uses that bridge (`nft delete rule … handle N`;
+ * iptables `-t nat -D POSTROUTING -s SRC ! -o BR -j MASQUERADE`). False when
+ * there was none.
+ */
+export async function removeMasquerade(opts: NsOption & { source: string; exceptOutInterface?: string }): Promise<boolean> {
+  const a = masqArgs(opts, 'removeMasquerade', ['ns', 'source', 'exceptOutInterface']);
+  const ns = nsOf(opts);
+  return change(ns, 'removeMasquerade', (st) => {
+    const rules = masqueradeRules({ family: a.family, source: a.source, exceptOutInterface: a.except });
+    if (!st.desired.post.has(postRuleKey(rules[0]))) return { result: false };
+    const next = cloneDesired(st.desired);
+    const gone: PostEntry[] = [];
+    const drop = (r: PostRule) => {
+      const e = next.post.get(postRuleKey(r));
+      if (!e) return;
+      next.post.delete(postRuleKey(r));
+      gone.push(e);
+    };
+    drop(rules[0]);
+    for (const r of rules.slice(1)) {
+      if (r.kind === 'local') {
+        const shared = [...next.post.values()].some((e) => e.rule.kind === 'masq' && e.rule.family === 4 && e.rule.exceptOutInterface === r.iface);
+        if (shared) continue;
+      }
+      drop(r);
+    }
+    return {
+      result: true,
+      next,
+      incremental(tx) {
+        for (const e of gone) tx.deleteRule({ family: FAMILY, table: TABLE, chain: 'post', handle: e.handle });
+      },
+    };
+  });
+}
+
+/** The masquerades in netweave's table, read from the kernel (`nft list chain inet netweave post`). */
+export async function listMasquerades(opts: NsOption = {}): Promise<Masquerade[]> {
+  known(opts, ['ns'], 'listMasquerades');
+  const ns = nsOf(opts);
+  return guard('listMasquerades', async () => {
+    const snap = await readKernel(ns, 'listMasquerades');
+    const out: Masquerade[] = [];
+    for (const e of snap.desired.post.values()) {
+      if (e.rule.kind !== 'masq') continue;
+      const m: Masquerade = { source: e.rule.source };
+      if (e.rule.exceptOutInterface !== undefined) m.exceptOutInterface = e.rule.exceptOutInterface;
+      if (e.comment !== undefined) m.tag = e.comment;
+      out.push(m);
+    }
+    return out;
+  });
+}
+
+// ---- publishing ----
+
+interface PublishRequest {
+  index: number;
+  family: IpFamily;
+  hostIp?: string;
+  hostPort?: number;
+  protocol: Protocol;
+  to: { address: string; port: number };
+  tag?: string;
+  range: [number, number];
+}
+
+function publishArgs(o: unknown, arg: string, fn: string): PublishRequest & { ns?: unknown } {
+  if (typeof o !== 'object' || o === null) throw new TypeError(`${arg} must be an object { protocol, to, … }`);
+  const p = o as PublishOptions & { ns?: unknown };
+  const to = parseTarget(p.to, `${arg}.to`);
+  const host = checkHostIp(p.hostIp, `${arg}.hostIp`);
+  if (host.family !== undefined && host.family !== to.family) {
+    throw new TypeError(`${arg}: hostIp ${p.hostIp} and to ${to.address} are of different address families`);
+  }
+  const r: PublishRequest = {
+    index: 0,
+    family: to.family,
+    protocol: checkProtocol(p.protocol, `${arg}.protocol`),
+    to: { address: to.address, port: to.port },
+    range: checkRange(p.portRange, `${arg}.portRange`),
+  };
+  if (host.address !== undefined) r.hostIp = host.address;
+  if (p.hostPort !== undefined) r.hostPort = checkPort(p.hostPort, `${arg}.hostPort`);
+  const tag = checkTag(p.tag, `${arg}.tag`);
+  if (tag !== undefined) r.tag = tag;
+  void fn;
+  return { ...r, ns: p.ns };
+}
+
+const describePort = (p: { protocol: string; hostIp?: string; hostPort?: number; family: IpFamily }) =>
+  `${p.protocol} ${p.hostIp ? (p.family === 6 ? `[${p.hostIp}]` : p.hostIp) : p.family === 6 ? '[::]' : '0.0.0.0'}:${p.hostPort}`;
+
+/** Refuses targets outside every network configured on a non-loopback interface (ifindex 1 is lo in every namespace). */
+async function checkTargets(ns: Namespace, reqs: readonly PublishRequest[], operation: string): Promise<void> {
+  const addrs = (await listAddresses({ ns })).filter((a) => a.ifindex !== 1);
+  for (const r of reqs) {
+    if (!addrs.some((a) => inPrefix(r.to.address, a.address, a.prefix))) {
+      throw new FirewallError(
+        'ENETUNREACH',
+        operation,
+        `${r.to.address} is in no network of this namespace (no non-loopback interface has an address whose prefix holds it)`,
+        `to ${r.to.address}:${r.to.port}`,
+      );
+    }
+  }
+}
+
+/** The entries a new port would clash with: any-address ports clash with every address's. */
+function clashes(byPort: Map<string, PortEntry[]>, p: { family: IpFamily; protocol: Protocol; hostPort: number; hostIp?: string }): PortEntry | undefined {
+  const same = byPort.get(`${p.family}|${p.protocol}|${p.hostPort}`) ?? [];
+  return same.find((e) => p.hostIp === undefined || e.hostIp === undefined || e.hostIp === p.hostIp);
+}
+
+function indexPorts(ports: Iterable<PortEntry>): Map<string, PortEntry[]> {
+  const m = new Map<string, PortEntry[]>();
+  for (const p of ports) {
+    const k = `${p.family}|${p.protocol}|${p.hostPort}`;
+    let l = m.get(k);
+    if (!l) m.set(k, (l = []));
+    l.push(p);
+  }
+  return m;
+}
+
+/**
+ * Binds the port in the namespace and lets go: 0 when free, else -errno
+ * (EADDRINUSE: a socket has it; EADDRNOTAVAIL: hostIp is no local address).
+ * TCP binds with SO_REUSEADDR, so connections in TIME_WAIT do not count.
+ */
+async function probe(ns: Namespace, family: IpFamily, protocol: Protocol, address: string | undefined, port: number): Promise<number> {
+  const fd = await openSocketIn(ns, family, protocol);
+  try {
+    return native.bind(fd, family === 6 ? AF_INET6 : AF_INET, address ?? (family === 6 ? '::' : '0.0.0.0'), port, protocol === 'tcp');
+  } finally {
+    native.closeFd(fd);
+  }
+}
+
+const PROBES_IN_FLIGHT = 16;
+
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
+
+function bindError(errno: number, operation: string, p: PublishRequest & { hostPort: number }): Error {
+  if (errno === 98) return new FirewallError('EADDRINUSE', operation, 'a socket in the namespace is bound to this port', describePort(p));
+  if (errno === 99) return new FirewallError('EADDRNOTAVAIL', operation, `hostIp ${p.hostIp} is not an address of the namespace`, describePort(p));
+  return new NetlinkError(errno, operation, { subject: describePort(p), item: 'probe bind' });
+}
+
+async function publish(ns: Namespace, reqs: PublishRequest[], operation: string): Promise<PublishedPort[]> {
+  await checkTargets(ns, reqs, operation);
+  return change(ns, operation, async (st) => {
+    const byPort = indexPorts(st.desired.ports.values());
+    const fixed = reqs.filter((r): r is PublishRequest & { hostPort: number } => r.hostPort !== undefined);
+    // Ports given: not published already (here or earlier in the list) ...
+    const batch = new Map<string, PortEntry[]>();
+    for (const r of fixed) {
+      const clash = clashes(byPort, r) ?? clashes(batch, r);
+      if (clash) {
+        throw new FirewallError('EADDRINUSE', operation, `${describePort(clash)} is already published (to ${clash.to.address}:${clash.to.port})`, describePort(r));
+      }
+      const k = `${r.family}|${r.protocol}|${r.hostPort}`;
+      batch.set(k, [...(batch.get(k) ?? []), { family: r.family, hostIp: r.hostIp, hostPort: r.hostPort, protocol: r.protocol, to: r.to }]);
+    }
+    // ... and bound by no socket of the namespace.
+    const probes = await mapLimit(fixed, PROBES_IN_FLIGHT, (r) => probe(ns, r.family, r.protocol, r.hostIp, r.hostPort));
+    for (let i = 0; i < fixed.length; i++) if (probes[i] < 0) throw bindError(-probes[i], operation, fixed[i]);
+    // Ports to pick: from the range, starting at a random point (two
+    // processes picking at once rarely try the same one), skipping published
+    // and bound ones.
+    const picked = new Map<number, number>();
+    for (const r of reqs) {
+      if (r.hostPort !== undefined) continue;
+      const [lo, hi] = r.range;
+      const size = hi - lo + 1;
+      const start = Math.floor(Math.random() * size);
+      let found: number | undefined;
+      for (let i = 0; i < size && found === undefined; i++) {
+        const port = lo + ((start + i) % size);
+        const cand = { family: r.family, protocol: r.protocol, hostPort: port, hostIp: r.hostIp };
+        if (clashes(byPort, cand) || clashes(batch, cand)) continue;
+        const errno = await probe(ns, r.family, r.protocol, r.hostIp, port);
+        if (errno === 0) found = port;
+        else if (errno !== -98) throw bindError(-errno, operation, { ...r, hostPort: port });
+      }
+      if (found === undefined) throw new FirewallError('EADDRINUSE', operation, `no free ${r.protocol} port in ${lo}–${hi}`, describePort({ ...r, hostPort: undefined }));
+      picked.set(r.index, found);
+      const k = `${r.family}|${r.protocol}|${found}`;
+      batch.set(k, [...(batch.get(k) ?? []), { family: r.family, hostIp: r.hostIp, hostPort: found, protocol: r.protocol, to: r.to }]);
+    }
+    const entries: PortEntry[] = reqs.map((r) => {
+      const e: PortEntry = { family: r.family, hostPort: r.hostPort ?? picked.get(r.index)!, protocol: r.protocol, to: r.to };
+      if (r.hostIp !== undefined) e.hostIp = r.hostIp;
+      if (r.tag !== undefined) e.tag = r.tag;
+      return e;
+    });
+    const next = cloneDesired(st.desired);
+    for (const e of entries) next.ports.set(portKey(e), e);
+    return {
+      result: entries.map(toPublished),
+      next,
+      incremental(tx) {
+        // `create element`: an element someone added meanwhile fails the commit instead of being overwritten.
+        for (const [m, ports] of byMap(entries)) tx.addElements(portMapSpec(m), ports.map(portElement), { exclusive: true });
+      },
+      after: () => ensureLocalnet(ns, st, entries),
+    };
+  });
+}
+
+/** 127.0.0.1:hostPort reaches a container only with route_localnet (written once per state). */
+async function ensureLocalnet(ns: Namespace, st: NsState, entries: Iterable<PortEntry>): Promise<void> {
+  if (st.localnet) return;
+  for (const e of entries) {
+    if (e.family === 4 && (e.hostIp === undefined || e.hostIp.startsWith('127.'))) {
+      await ns.setSysctl('net.ipv4.conf.all.route_localnet', 1);
+      st.localnet = true;
+      return;
+    }
+  }
+}
+
+function toPublished(e: PortEntry): PublishedPort {
+  const p: PublishedPort = { hostPort: e.hostPort, protocol: e.protocol, to: { ...e.to } };
+  if (e.hostIp !== undefined) p.hostIp = e.hostIp;
+  if (e.tag !== undefined) p.tag = e.tag;
+  return p;
+}
+
+/**
+ * Publishes a port: traffic to hostPort on any local address (or hostIp
+ * only) goes to `to` — from outside (prerouting), from the host itself
+ * (output; 127.0.0.1 too: net.ipv4.conf.all.route_localnet=1 is set), and
+ * from containers on the same bridge (with the masquerade of addMasquerade).
+ * One element in one small transaction: `nft add element inet netweave pub4
+ * { tcp . 8080 : 172.18.0.10 . 80 }` (iptables: `-t nat -A DOCKER -p tcp
+ * --dport 8080 -j DNAT --to-destination 172.18.0.10:80`). Without hostPort a
+ * free port of portRange (default 49153–60999, Docker's) is picked.
+ *
+ * Refused before anything changes: a port outside 1–65535 or a bad address
+ * (RangeError/TypeError); hostPort already published, or bound by a socket
+ * in the namespace (FirewallError 'EADDRINUSE'); hostIp not an address of the
+ * namespace ('EADDRNOTAVAIL'); `to` outside every network of the namespace
+ * ('ENETUNREACH').
+ */
+export async function publishPort(opts: NsOption & PublishOptions): Promise<PublishedPort> {
+  known(opts, ['ns', ...PUBLISH_KEYS], 'publishPort');
+  const r = publishArgs(opts, 'options', 'publishPort');
+  const ns = nsOf(opts);
+  return guard('publishPort', async () => (await publish(ns, [{ ...r, index: 0 }], 'publishPort'))[0]);
+}
+
+/**
+ * Publishes many ports in one transaction (`nft -f` with one `add element`
+ * per map): all or none. Each entry is checked as by publishPort, against
+ * the table and against the others in the list.
+ */
+export async function publishPorts(ports: readonly PublishOptions[], opts: NsOption = {}): Promise<PublishedPort[]> {
+  if (!Array.isArray(ports)) throw new TypeError('ports must be an array');
+  known(opts, ['ns'], 'publishPorts');
+  const reqs = ports.map((p, i) => {
+    known(p, PUBLISH_KEYS, `ports[${i}]`);
+    const { ns: _ns, ...r } = publishArgs(p, `ports[${i}]`, 'publishPorts');
+    return { ...r, index: i };
+  });
+  const ns = nsOf(opts);
+  if (reqs.length === 0) return [];
+  return guard('publishPorts', () => publish(ns, reqs, 'publishPorts'));
+}
+
+/**
+ * Unpublishes a port (`nft delete element inet netweave pub4 { tcp . 8080 }`).
+ * Without hostIp, the any-address port of both address families. False when
+ * it was not published.
+ */
+export async function unpublishPort(opts: NsOption & { hostIp?: string; hostPort: number; protocol: Protocol }): Promise<boolean> {
+  if (typeof opts !== 'object' || opts === null) throw new TypeError('unpublishPort: options { hostPort, protocol } are required');
+  known(opts, ['ns', 'hostIp', 'hostPort', 'protocol'], 'unpublishPort');
+  const hostPort = checkPort(opts.hostPort, 'hostPort');
+  const protocol = checkProtocol(opts.protocol);
+  const host = checkHostIp(opts.hostIp);
+  const ns = nsOf(opts);
+  return change(ns, 'unpublishPort', (st) => {
+    const families: IpFamily[] = host.family ? [host.family] : [4, 6];
+    const gone = families.map((family) => st.desired.ports.get(portKey({ family, hostIp: host.address, protocol, hostPort }))).filter((e): e is PortEntry => e !== undefined);
+    if (!gone.length) return { result: false };
+    const next = cloneDesired(st.desired);
+    for (const e of gone) next.ports.delete(portKey(e));
+    return {
+      result: true,
+      next,
+      incremental(tx) {
+        for (const [m, ports] of byMap(gone)) tx.deleteElements(portMapSpec(m), ports.map((p) => ({ key: portElement(p).key })));
+      },
+    };
+  });
+}
+
+/** The published ports, read from the kernel's maps, tags included (`nft list map inet netweave pub4` …). */
+export async function listPublishedPorts(opts: NsOption = {}): Promise<PublishedPort[]> {
+  known(opts, ['ns'], 'listPublishedPorts');
+  const ns = nsOf(opts);
+  return guard('listPublishedPorts', async () => {
+    const snap = await readKernel(ns, 'listPublishedPorts');
+    return [...snap.desired.ports.values()]
+      .sort((a, b) => a.family - b.family || a.protocol.localeCompare(b.protocol) || a.hostPort - b.hostPort || (a.hostIp ?? '').localeCompare(b.hostIp ?? ''))
+      .map(toPublished);
+  });
+}
+
+// ---- isolation ----
+
+function isoArgs(a: unknown, b: unknown): [string, string] {
+  const x = checkIfname(a, 'a');
+  const y = checkIfname(b, 'b');
+  if (x === y) throw new TypeError(`a and b are the same interface ${JSON.stringify(x)}`);
+  return [x, y];
+}
+
+/**
+ * Drops forwarded traffic between two bridges, both ways: `nft add element
+ * inet netweave isolate { A . B, B . A }`, matched by `iifname . oifname
+ * @isolate drop` in the forward hook (iptables: `-A FORWARD -i A -o B -j DROP`
+ * and the reverse). Idempotent.
+ */
+export async function isolateNetworks(a: string, b: string, opts: NsOption = {}): Promise<void> {
+  const [x, y] = isoArgs(a, b);
+  known(opts, ['ns'], 'isolateNetworks');
+  const ns = nsOf(opts);
+  await change(ns, 'isolateNetworks', (st) => {
+    const pairs = ([[x, y], [y, x]] as [string, string][]).filter(([i, o]) => !st.desired.isolate.has(`${i} ${o}`));
+    if (!pairs.length) return { result: undefined };
+    const next = cloneDesired(st.desired);
+    for (const [i, o] of pairs) next.isolate.set(`${i} ${o}`, [i, o]);
+    return { result: undefined, next, incremental: (tx) => void tx.addElements(ISOLATE_SET, pairs.map((key) => ({ key }))) };
+  });
+}
+
+/** Lets traffic between the two bridges through again (`nft delete element … isolate { A . B, B . A }`). False if they were not isolated. */
+export async function removeIsolation(a: string, b: string, opts: NsOption = {}): Promise<boolean> {
+  const [x, y] = isoArgs(a, b);
+  known(opts, ['ns'], 'removeIsolation');
+  const ns = nsOf(opts);
+  return change(ns, 'removeIsolation', (st) => {
+    const pairs = ([[x, y], [y, x]] as [string, string][]).filter(([i, o]) => st.desired.isolate.has(`${i} ${o}`));
+    if (!pairs.length) return { result: false };
+    const next = cloneDesired(st.desired);
+    for (const [i, o] of pairs) next.isolate.delete(`${i} ${o}`);
+    return { result: true, next, incremental: (tx) => void tx.deleteElements(ISOLATE_SET, pairs.map((key) => ({ key }))) };
+  });
+}
+
+/** The isolated pairs of bridges, read from the kernel (`nft list set inet netweave isolate`). */
+export async function listIsolations(opts: NsOption = {}): Promise<Isolation[]> {
+  known(opts, ['ns'], 'listIsolations');
+  const ns = nsOf(opts);
+  return guard('listIsolations', async () => {
+    const snap = await readKernel(ns, 'listIsolations');
+    const seen = new Map<string, Isolation>();
+    for (const [i, o] of snap.desired.isolate.values()) {
+      const [a, b] = i < o ? [i, o] : [o, i];
+      seen.set(`${a} ${b}`, { a, b });
+    }
+    return [...seen.values()];
+  });
+}
+
+// ---- removal ----
+
+/**
+ * Deletes netweave's table in the namespace and everything in it (`nft
+ * destroy table inet netweave`); other tables are untouched. A watcher in
+ * this process does not restore it.
+ */
+export async function removeFirewall(opts: NsOption = {}): Promise<void> {
+  known(opts, ['ns'], 'removeFirewall');
+  await removeTable(nsOf(opts), 'removeFirewall');
+}
+
+// ---- watching ----
+
+export interface FirewallWatcher extends EventEmitter {
+  /** Resolves once subscribed and the table's state is read (and restored if it needed it). */
+  readonly ready: Promise<void>;
+  close(): void;
+  on(event: 'reapplied', listener: (info: Reapplied) => void): this;
+  on(event: 'adopted', listener: (info: { generation?: number }) => void): this;
+  on(event: 'error', listener: (err: Error) => void): this;
+  on(event: 'ready', listener: () => void): this;
+  on(event: string | symbol, listener: (...args: any[]) => void): this;
+}
+
+const ourEvent = (e: NftEvent): boolean => {
+  switch (e.type) {
+    case 'table':
+      return e.table.family === FAMILY && e.table.name === TABLE;
+    case 'chain':
+      return e.chain.family === FAMILY && e.chain.table === TABLE;
+    case 'rule':
+      return e.rule.family === FAMILY && e.rule.table === TABLE;
+    case 'set':
+      return e.set.family === FAMILY && e.set.table === TABLE;
+    case 'elements':
+      return e.elements.family === FAMILY && e.elements.table === TABLE;
+    default:
+      return false;
+  }
+};
+
+class Watcher extends EventEmitter implements FirewallWatcher {
+  readonly ready: Promise<void>;
+  private nft?: NftWatcher;
+  private closed = false;
+  private touched = false;
+  private checking = false;
+  private again = false;
+  private readonly st: NsState;
+  private readonly onRestore = (info: Reapplied) => this.emit('reapplied', info);
+
+  constructor(private readonly ns: Namespace) {
+    super();
+    this.st = stateOf(ns);
+    this.st.watchers++;
+    let set = restoreListeners.get(this.st);
+    if (!set) restoreListeners.set(this.st, (set = new Set()));
+    set.add(this.onRestore);
+    this.ready = this.start();
+    // 'error' without a listener must not crash the process through ready's rejection.
+    this.ready.catch(() => {});
+  }
+
+  private async start(): Promise<void> {
+    try {
+      const w = await watchNftables({ ns: this.ns, onEvent: (e) => this.onEvent(e), onResync: () => this.schedule() });
+      if (this.closed) {
+        w.close();
+        return;
+      }
+      this.nft = w;
+      await this.st.locked(() => this.check());
+      this.emit('ready');
+    } catch (err) {
+      const e = asOperation(err, 'watchFirewall') as Error;
+      if (this.listenerCount('error')) this.emit('error', e);
+      throw e;
+    }
+  }
+
+  private onEvent(e: NftEvent): void {
+    if (e.type === 'generation') {
+      if (this.touched) this.schedule();
+      this.touched = false;
+    } else if (ourEvent(e)) {
+      this.touched = true;
+    }
+  }
+
+  /** Runs one check at a time; events during a check ask for one more. */
+  private schedule(): void {
+    if (this.closed) return;
+    if (this.checking) {
+      this.again = true;
+      return;
+    }
+    this.checking = true;
+    void this.st
+      .locked(() => this.check())
+      .catch((err) => this.emit('error', asOperation(err, 'watchFirewall')))
+      .finally(() => {
+        this.checking = false;
+        if (this.again) {
+          this.again = false;
+          this.schedule();
+        }
+      });
+  }
+
+  /** Under the lock: nothing to do when the kernel is at the generation the state knows (our own commit). */
+  private async check(): Promise<void> {
+    if (this.closed) return;
+    if (this.st.generation !== undefined && (await getGeneration({ ns: this.ns })) === this.st.generation) return;
+    const outcome = await sync(this.st, this.ns, 'watchFirewall');
+    if (outcome === 'adopted') this.emit('adopted', { generation: this.st.generation });
+    else if (this.st.desired.ports.size) {
+      this.st.localnet = false;
+      await ensureLocalnet(this.ns, this.st, this.st.desired.ports.values());
+    }
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.st.watchers--;
+    restoreListeners.get(this.st)?.delete(this.onRestore);
+    this.nft?.close();
+  }
+}
+
+/**
+ * Watches netweave's table in a namespace (`nft monitor`, filtered) and
+ * keeps it as this module last left it: when a transaction of someone else
+ * deletes it (`nft flush ruleset`, `nft delete table inet netweave`, a
+ * firewalld reload) or damages it (its chains, maps or fixed rules gone or
+ * changed), the last known state is rebuilt in one transaction and
+ * 'reapplied' is emitted. Entries another writer changed in an intact table
+ * (another netweave process publishing a port, `nft delete element`) are
+ * adopted ('adopted'), not reverted. Its own commits are recognised by their
+ * generation and never trigger anything. On start it reads the current table
+ * (so a new process restores what an earlier one made).
+ */
+export function watchFirewall(opts: NsOption = {}): FirewallWatcher {
+  known(opts, ['ns'], 'watchFirewall');
+  return new Watcher(nsOf(opts));
+}
