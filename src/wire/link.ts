@@ -214,27 +214,7 @@ export const linkAttrs = schema('link', {
 
 export type LinkAttrs = Encodable<typeof linkAttrs.defs>;
 
-/**
- * Encodes only the keys a value has, through one-entry schemas cut from the
- * table: Schema.encode walks every table entry (~70 for IFLA_*), which is
- * most of the cost of a small request. Unknown keys are refused by the full
- * table's encode, with its message.
- */
-export function presentKeysEncoder<D extends Defs>(table: Schema<D>): (w: Writer, value: Encodable<D>) => void {
-  const one = new Map<string, Schema<Defs>>();
-  for (const [key, spec] of Object.entries(table.defs)) one.set(key, new Schema(table.name, { [key]: spec }));
-  return (w, value) => {
-    for (const key of Object.keys(value)) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v === undefined) continue;
-      const s = one.get(key);
-      if (!s) return table.encode(w, value);
-      s.encode(w, { [key]: v } as Encodable<Defs>);
-    }
-  };
-}
-
-const encodeLinkAttrs = presentKeysEncoder(linkAttrs);
+const encodeLinkAttrs = (w: Writer, value: LinkAttrs): void => linkAttrs.encode(w, value);
 
 export const linkInfoAttrs = schema('linkinfo', {
   kind: [IFLA_INFO_KIND, 'string'],
@@ -666,11 +646,8 @@ export function writeLinkBody(w: Writer, req: LinkRequest): void {
   w.endNest(li);
 }
 
-const encoders = new WeakMap<Schema<any>, (w: Writer, value: object) => void>();
 function encoderFor(table: Schema<any>): (w: Writer, value: object) => void {
-  let e = encoders.get(table);
-  if (!e) encoders.set(table, (e = presentKeysEncoder(table)));
-  return e;
+  return (w, value) => table.encode(w, value);
 }
 
 /** The filters a strict-checked link dump accepts (rtnl_valid_dump_ifinfo_req). */

@@ -73,28 +73,40 @@ const SIZES: Partial<Record<Kind, number>> = { u8: 1, u16: 2, u32: 4, s32: 4, u6
 export class Schema<D extends Defs> {
   readonly defs: D;
   private readonly byType: ([string, Spec] | undefined)[] = [];
+  /** key → [position in the table, spec]: encode costs what the value holds, not the table's size. */
+  private readonly byKey = new Map<string, readonly [number, Spec]>();
 
   constructor(
     readonly name: string,
     defs: D,
   ) {
     this.defs = defs;
-    for (const [key, spec] of Object.entries(defs)) this.byType[spec[0]] = [key, spec];
+    let pos = 0;
+    for (const [key, spec] of Object.entries(defs)) {
+      this.byType[spec[0]] = [key, spec];
+      this.byKey.set(key, [pos++, spec]);
+    }
   }
 
-  /** Writes every present key of value as an attribute, in table order. */
+  /**
+   * Writes every present key of value as an attribute, in table order (so
+   * the bytes do not depend on how the caller built the object).
+   */
   encode(w: Writer, value: Encodable<D>): void {
+    const present: [number, Spec, unknown, string][] = [];
+    let ordered = true;
     for (const key of Object.keys(value)) {
-      if (!(key in this.defs)) {
-        throw new TypeError(`${this.name}: unknown option ${JSON.stringify(key)} (known: ${Object.keys(this.defs).join(', ')})`);
+      const entry = this.byKey.get(key);
+      if (!entry) {
+        throw new TypeError(`${this.name}: unknown option ${JSON.stringify(key)} (known: ${[...this.byKey.keys()].join(', ')})`);
       }
-    }
-    for (const key in this.defs) {
       const v = (value as Record<string, unknown>)[key];
       if (v === undefined) continue;
-      const spec = this.defs[key];
-      encodeOne(w, spec, v, `${this.name}.${key}`);
+      if (present.length && present[present.length - 1][0] > entry[0]) ordered = false;
+      present.push([entry[0], entry[1], v, key]);
     }
+    if (!ordered) present.sort((a, b) => a[0] - b[0]);
+    for (const [, spec, v, key] of present) encodeOne(w, spec, v, `${this.name}.${key}`);
   }
 
   decode(buf: Buffer, start = 0, end = buf.length): Decoded<D> {

@@ -124,9 +124,9 @@ describe('requests', () => {
       '    08 00 01 00 2a 00 00 00', // IFLA_VXLAN_ID 42
       '    08 00 02 00 0a 00 00 02', // IFLA_VXLAN_GROUP 10.0.0.2 (the unicast remote)
       '    08 00 04 00 0a 00 00 01', // IFLA_VXLAN_LOCAL 10.0.0.1
-      '    06 00 0f 00 12 b5 00 00', // IFLA_VXLAN_PORT 4789, __be16
-      '    08 00 0a 00 03 e8 07 d0', // IFLA_VXLAN_PORT_RANGE { low 1000, high 2000 } big-endian
       '    05 00 07 00 00 00 00 00', // IFLA_VXLAN_LEARNING 0
+      '    08 00 0a 00 03 e8 07 d0', // IFLA_VXLAN_PORT_RANGE { low 1000, high 2000 } big-endian
+      '    06 00 0f 00 12 b5 00 00', // IFLA_VXLAN_PORT 4789, __be16
       '    04 00 1c 00', // IFLA_VXLAN_TTL_INHERIT, flag (no payload)
     );
     const info = { id: 42, group: '10.0.0.2', local: '10.0.0.1', port: 4789, portRange: Buffer.from([0x03, 0xe8, 0x07, 0xd0]), learning: 0, ttlInherit: Buffer.alloc(0) };
@@ -166,8 +166,8 @@ describe('requests', () => {
       '24 00 12 80', // IFLA_LINKINFO | NLA_F_NESTED
       '  0b 00 01 00 62 72 69 64 67 65 00 00', // IFLA_INFO_KIND "bridge"
       '  14 00 02 80', // IFLA_INFO_DATA | NLA_F_NESTED
-      '    08 00 05 00 01 00 00 00', // IFLA_BR_STP_STATE 1
       '    08 00 01 00 90 01 00 00', // IFLA_BR_FORWARD_DELAY 400 (4 s)
+      '    08 00 05 00 01 00 00 00', // IFLA_BR_STP_STATE 1
     );
     expect(build((w) => writeLinkMessage(w, RTM_NEWLINK, CREATE, { attrs: { ifname: 'br0' }, kind: 'bridge', info: { stpState: 1, forwardDelay: 400 } }))).toEqual(bytes);
     expect(decodeLink(parseMessages(bytes)[0].payload).info).toMatchObject({ stpState: 1, forwardDelay: 400 });
