@@ -5,7 +5,7 @@
 // share: interface-name resolution, option checks and flag naming.
 import type { NetlinkSocket, Reply, RequestOptions } from './engine.js';
 import { NetlinkError } from './errors.js';
-import { linkTarget, type LinkRef } from './link.js';
+import { linkTarget, resolveIndex, type LinkRef } from './link.js';
 import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, ipToBytes, networkBytes, type Cidr } from './wire/address.js';
@@ -28,7 +28,7 @@ import {
 } from './wire/addr.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NLMSG_ERROR, parseError, Writer, type Message, type RawAttr } from './wire/netlink.js';
 import { RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_NAMES, RT_SCOPE_NOWHERE, RT_SCOPE_SITE, RT_SCOPE_UNIVERSE } from './wire/route.js';
-import { RTM_DELADDR, RTM_GETADDR, RTM_GETLINK, RTM_NEWADDR, RTM_NEWLINK } from './wire/rtnetlink.js';
+import { RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR } from './wire/rtnetlink.js';
 
 // ---------------------------------------------------------------------------
 // Shared helpers (internal to the address, route, neighbour and event modules)
@@ -91,64 +91,15 @@ export function scopeName(scope: number): ScopeName | number {
   return (RT_SCOPE_NAMES[scope] as ScopeName | undefined) ?? scope;
 }
 
-// struct ifinfomsg { u8 family; u8 pad; u16 type; s32 index; u32 flags; u32 change; }
-const IFINFOMSG_SIZE = 16;
-const IFLA_IFNAME = 3;
-const IFLA_EXT_MASK = 29;
-const IFLA_ALT_IFNAME = 53;
-const RTEXT_FILTER_SKIP_STATS = 1 << 3;
-
-const lookupWriter = new Writer(64);
-const lookups = new WeakMap<Namespace, Map<string, Promise<number>>>();
 
 /** Validates an interface argument (name, altname, index or Link) without any syscall. */
 export function checkLink(link: unknown, arg: string): LinkTarget {
   return linkTarget(link, arg);
 }
 
-/**
- * The index of a checked interface: as is when known (an index or a Link),
- * else one RTM_GETLINK by IFLA_IFNAME / IFLA_ALT_IFNAME (a direct get, never
- * a dump). Calls made in the same synchronous run share one lookup —
- * equivalent to each doing its own, since nothing the caller awaits can run
- * in between — so a burst of 1,000 calls naming one interface costs one
- * get. Nothing is cached beyond that run. A missing interface is
- * NetlinkError ENODEV with `operation` and `subject` naming the caller's
- * function and the interface.
- */
+/** The index of a checked interface (see resolveIndex in link.ts: one shared lookup per synchronous run). */
 export function indexOf(ns: Namespace, t: LinkTarget, operation: string): number | Promise<number> {
-  if (t.index) return t.index;
-  const name = t.name!;
-  let inFlight = lookups.get(ns);
-  if (!inFlight) lookups.set(ns, (inFlight = new Map()));
-  let p = inFlight.get(name);
-  if (!p) {
-    const map = inFlight;
-    p = lookupIndex(ns.route(), name);
-    map.set(name, p);
-    queueMicrotask(() => map.delete(name));
-  }
-  return p.catch((e: unknown) => {
-    if (!(e instanceof NetlinkError)) throw e;
-    throw new NetlinkError(e.errno, operation, {
-      subject: name,
-      kernelMessage: e.code === 'ENODEV' ? `no interface named ${JSON.stringify(name)}` : e.kernelMessage,
-    });
-  });
-}
-
-async function lookupIndex(sock: NetlinkSocket, name: string): Promise<number> {
-  const w = lookupWriter;
-  w.off = 0;
-  const m = w.begin(RTM_GETLINK, NLM_F_REQUEST);
-  w.struct(IFINFOMSG_SIZE);
-  w.string(Buffer.byteLength(name) > 15 ? IFLA_ALT_IFNAME : IFLA_IFNAME, name);
-  w.u32(IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
-  w.end(m);
-  const data = await sock.call(w.finish(), { operation: 'resolve link', subject: name });
-  const reply = data.find((d) => d.type === RTM_NEWLINK);
-  if (!reply || reply.payload.length < IFINFOMSG_SIZE) throw new NetlinkError(19 /* ENODEV */, 'resolve link', { subject: name });
-  return reply.payload.readInt32LE(4);
+  return resolveIndex(ns, t, operation);
 }
 
 // ---------------------------------------------------------------------------

@@ -138,15 +138,49 @@ export async function getLink(link: LinkRef, opts?: GetLinkOptions): Promise<Lin
 
 /**
  * The index of a link reference: given, or asked of the kernel by name (a
- * direct RTM_GETLINK; only the ifinfomsg is read). Errors carry the calling
- * function's name.
+ * direct RTM_GETLINK, never a dump; only the ifinfomsg is read). Errors
+ * carry the calling function's name.
  */
 export async function indexOf(ref: LinkRef | Target, ns: Namespace, operation: string, arg = 'link'): Promise<number> {
   const t = typeof ref === 'object' && ref !== null && 'subject' in ref ? (ref as Target) : linkTarget(ref, arg);
+  return resolveIndex(ns, t, operation);
+}
+
+const lookups = new WeakMap<Namespace, Map<string, Promise<number>>>();
+
+/**
+ * indexOf for hot paths: synchronous when the index is known (an index or a
+ * Link). Lookups by name made in the same synchronous run share one
+ * RTM_GETLINK — equivalent to each doing its own, since nothing the caller
+ * awaits can run in between — so 1,000 calls naming one interface cost one
+ * get. Nothing is cached beyond that run. A missing interface is ENODEV with
+ * `operation` and `subject` naming the caller's function and the interface.
+ */
+export function resolveIndex(ns: Namespace, t: Target, operation: string): number | Promise<number> {
   if (t.index) return t.index;
-  const messages = await sendLink(ns, simple(RTM_GETLINK, 0, selector(t)), operation, t.subject);
+  const name = t.name!;
+  let inFlight = lookups.get(ns);
+  if (!inFlight) lookups.set(ns, (inFlight = new Map()));
+  let p = inFlight.get(name);
+  if (!p) {
+    const map = inFlight;
+    p = lookupIndex(ns, t);
+    map.set(name, p);
+    queueMicrotask(() => map.delete(name));
+  }
+  return p.catch((e: unknown) => {
+    if (!(e instanceof NetlinkError)) throw e;
+    throw new NetlinkError(e.errno, operation, {
+      subject: name,
+      kernelMessage: e.code === 'ENODEV' ? `no interface named ${JSON.stringify(name)}` : e.kernelMessage,
+    });
+  });
+}
+
+async function lookupIndex(ns: Namespace, t: Target): Promise<number> {
+  const messages = await sendLink(ns, simple(RTM_GETLINK, 0, selector(t)), 'resolve link', t.subject);
   const m = messages.find((x) => x.type === RTM_NEWLINK && x.payload.length >= IFINFOMSG_LEN);
-  if (!m) throw new NetlinkError(19 /* ENODEV */, operation, { subject: t.subject, kernelMessage: 'kernel answered without the link' });
+  if (!m) throw new NetlinkError(19 /* ENODEV */, 'resolve link', { subject: t.subject, kernelMessage: 'kernel answered without the link' });
   return m.payload.readInt32LE(4);
 }
 

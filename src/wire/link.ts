@@ -4,7 +4,7 @@
 import { NetlinkParseError } from '../errors.js';
 import { linkKind, type LinkInfoByKind, type PortInfoByKind } from './link-kinds/registry.js';
 import { cString, forEachAttr, type RawAttr, type Writer } from './netlink.js';
-import { schema, Schema, type Defs, type Encodable } from './schema.js';
+import { schema, Schema, type Encodable } from './schema.js';
 
 // struct ifinfomsg {
 //   unsigned char ifi_family; unsigned char __ifi_pad; unsigned short ifi_type;
