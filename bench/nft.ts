@@ -9,6 +9,10 @@
 import { writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { addAddress } from '../src/address.js';
+import { listPublishedPorts, publishPort, publishPorts, removeFirewall, type PublishOptions } from '../src/firewall/index.js';
+import { createBridge } from '../src/link-kinds/index.js';
+import { Namespace } from '../src/namespace.js';
 import { addNetns, delNetns, execFileP } from './lib/proc.js';
 import type { Bench, BenchResult } from './lib/report.js';
 import { median, summarize, timeEach, usSince } from './lib/stats.js';
@@ -70,11 +74,55 @@ function addPerProcess(ns: string, n: number, first: number): Promise<number[]> 
   return timeEach(n, (i) => nft(ns, 'add', 'element', 'ip', TABLE, 'pub', `{ ${elementText(first + i)} }`));
 }
 
-const PENDING = 'needs nftables sets/maps and batched element adds (src/nftables/)';
+/** Port i as publishPort takes it (the same element as elementFor / rulesetText). */
+export function publishFor(i: number): PublishOptions {
+  const e = elementFor(i);
+  return { hostPort: e.port, protocol: e.proto, to: `${e.address}:${e.targetPort}` };
+}
+
+export const ONE_BY_ONE = 300;
+
+/**
+ * The netweave side, in a namespace with a bridge holding 172.18.0.1/16 (the
+ * targets must lie in one of its networks): publishPorts with N ports into an
+ * empty namespace (table, chains, maps and N elements in one transaction;
+ * every port probed by a bind first), 3 times; then publishPort one at a time
+ * with the map empty and with N present. Each publishPort is the whole call:
+ * argument checks, the target's network read, a bind probe, one commit.
+ */
+async function netweaveSide() {
+  const ns = await Namespace.create();
+  try {
+    await createBridge({ name: 'br0', ns, up: true });
+    await addAddress('br0', '172.18.0.1/16', { ns });
+    const all = Array.from({ length: N }, (_, i) => publishFor(i));
+    const bulkUs: number[] = [];
+    for (let r = 0; r < 3; r++) {
+      const t0 = process.hrtime.bigint();
+      await publishPorts(all, { ns });
+      bulkUs.push(usSince(t0));
+      const got = (await listPublishedPorts({ ns })).length;
+      if (got !== N) throw new Error(`publishPorts left ${got} ports, expected ${N}`);
+      await removeFirewall({ ns });
+    }
+    // One at a time: the table exists, the map is empty.
+    const one = (first: number) => timeEach(ONE_BY_ONE, (i) => publishPort({ ...publishFor(first + i), ns }));
+    await publishPort({ ...publishFor(N + 1000), ns }); // warm-up: creates the table
+    const none = summarize(await one(N + 2000));
+    await removeFirewall({ ns });
+    await publishPorts(all, { ns });
+    const present = summarize(await one(N + 2000));
+    const got = (await listPublishedPorts({ ns })).length;
+    if (got !== N + ONE_BY_ONE) throw new Error(`map has ${got} ports, expected ${N + ONE_BY_ONE}`);
+    return { bulkUs, none, present };
+  } finally {
+    await ns.delete();
+  }
+}
 
 const bench: Bench = {
   name: 'nft',
-  description: `port publishing map: ${N.toLocaleString('en')} ports via nft -f; one nft process per port (${PER_PROCESS}), empty map and ${N.toLocaleString('en')} present`,
+  description: `port publishing map: ${N.toLocaleString('en')} ports via publishPorts vs nft -f; publishPort one at a time vs one nft process per port (${PER_PROCESS}), empty map and ${N.toLocaleString('en')} present`,
   async run(): Promise<BenchResult> {
     const dir = mkdtempSync(join(tmpdir(), 'nwb-nft-'));
     const ns = addNetns('nft');
@@ -105,37 +153,43 @@ const bench: Bench = {
       const got = await countElements(ns);
       if (got !== N + PER_PROCESS) throw new Error(`map has ${got} elements, expected ${N + PER_PROCESS}`);
 
+      const nw = await netweaveSide();
       const loadMs = median(loadUs) / 1000;
       return {
         rows: [
           {
             metric: `publish ${N.toLocaleString('en')} ports in one call`,
             unit: 'ms',
-            pending: PENDING,
+            netweave: median(nw.bulkUs) / 1000,
             reference: loadMs,
             referenceName: 'nft -f',
             target: { kind: 'max-ratio', value: 1, text: 'no slower than nft -f' },
-            note: `nft -f: table + 3 chains + ${N.toLocaleString('en')} elements, median of 3 (${((median(loadUs) / N)).toFixed(1)} µs/element)`,
+            note:
+              `nft -f: table + 3 chains + ${N.toLocaleString('en')} elements, median of 3 (${(median(loadUs) / N).toFixed(1)} µs/element); ` +
+              `netweave: publishPorts into an empty namespace (table, 4 chains, 5 maps, ${N.toLocaleString('en')} elements in one transaction, each port bind-probed and its target checked first), median of 3`,
           },
           {
             metric: `add one port, ${N.toLocaleString('en')} present vs none`,
             unit: 'ms/op',
-            pending: PENDING,
+            netweave: nw.present.median / 1000,
+            reference: nw.none.median / 1000,
             referenceName: 'netweave, empty map',
             target: { kind: 'max-ratio', value: 2, text: '≤ 2× with none' },
           },
           {
             metric: 'add one port vs one nft process per port (median)',
             unit: 'ms/op',
-            pending: PENDING,
+            netweave: nw.none.median / 1000,
             reference: none.median / 1000,
             referenceName: 'nft process',
             target: { kind: 'min-speedup', value: 100, text: '≥ 100× faster' },
-            note: 'each nft process runs through `ip netns exec`, which adds its own exec and mount setup',
+            note: `each nft process runs through \`ip netns exec\`, which adds its own exec and mount setup; netweave: publishPort awaited, ${ONE_BY_ONE} ports (checks, network read, bind probe, one commit each)`,
           },
           { metric: `nft process per port, ${N.toLocaleString('en')} present (median)`, unit: 'ms/op', reference: present.median / 1000, referenceName: 'nft process' },
+          { metric: `publishPort, ${N.toLocaleString('en')} present (p90)`, unit: 'ms/op', netweave: nw.present.p90 / 1000 },
+          { metric: 'publishPort, empty map (p90)', unit: 'ms/op', netweave: nw.none.p90 / 1000 },
         ],
-        raw: { nftLoadUs: loadUs, perProcessEmptyUs: none, perProcessPresentUs: present },
+        raw: { nftLoadUs: loadUs, perProcessEmptyUs: none, perProcessPresentUs: present, netweave: nw },
       };
     } finally {
       delNetns(ns);

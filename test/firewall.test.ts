@@ -35,6 +35,7 @@ import {
   unpublishPort,
   watchFirewall,
   type FirewallWatcher,
+  type PublishOptions,
   type Reapplied,
 } from '../src/firewall/index.js';
 import { FAMILY, postRuleExprs, TABLE } from '../src/firewall/layout.js';
@@ -380,9 +381,9 @@ describe('publishing', () => {
 
   it('a kernel refusal is a NetlinkError named after the public call, with the kernel\'s words', async () => {
     const before = ruleset();
-    const err = await change(host, 'publishPort', (st) => ({
+    const err = await change(host, 'publishPort', () => ({
       result: undefined,
-      next: st.desired,
+      change: () => {},
       incremental: (tx) => void tx.addElements({ family: FAMILY, table: TABLE, name: 'no-such-map', key: 'inet_service' }, [{ key: 1 }]),
     })).catch((e) => e);
     expect(err).toBeInstanceOf(NetlinkError);
@@ -392,6 +393,41 @@ describe('publishing', () => {
     // The rejected change left the cached state alone: the next call works.
     await publishPort({ hostPort: 9200, protocol: 'tcp', to: '172.18.0.10:5000', ns: host });
     expect(await unpublishPort({ hostPort: 9200, protocol: 'tcp', ns: host })).toBe(true);
+  });
+
+  it('a list of many ports is probed with one socket dump: the same refusals', async () => {
+    const before = ruleset();
+    const tcp4 = host.createServer(() => {});
+    await tcp4.listenAsync({ port: 9300 });
+    const dual = host.createServer(() => {});
+    await dual.listenAsync({ port: 9301, host: '::' });
+    const udp = await host.createDgram({ port: 9302 });
+    const lo = host.createServer(() => {});
+    await lo.listenAsync({ port: 9303, host: '127.0.0.1' });
+    const many = (extra: PublishOptions) => [...Array.from({ length: 20 }, (_, i) => ({ hostPort: 9400 + i, protocol: 'tcp' as const, to: '172.18.0.10:5000' })), extra];
+    try {
+      for (const [extra, code] of [
+        [{ hostPort: 9300, protocol: 'tcp', to: '172.18.0.10:5000' }, 'EADDRINUSE'],
+        [{ hostPort: 9301, protocol: 'tcp', to: '172.18.0.10:5000' }, 'EADDRINUSE'],
+        [{ hostPort: 9302, protocol: 'udp', to: '172.18.0.10:5000' }, 'EADDRINUSE'],
+        [{ hostPort: 9303, protocol: 'tcp', to: '172.18.0.10:5000' }, 'EADDRINUSE'],
+        [{ hostIp: '127.0.0.1', hostPort: 9303, protocol: 'tcp', to: '172.18.0.10:5000' }, 'EADDRINUSE'],
+        [{ hostIp: '203.0.113.99', hostPort: 9304, protocol: 'tcp', to: '172.18.0.10:5000' }, 'EADDRNOTAVAIL'],
+      ] as [PublishOptions, string][]) {
+        await expect(publishPorts(many(extra), { ns: host }), JSON.stringify(extra)).rejects.toMatchObject({ code, operation: 'publishPorts' });
+        expect(ruleset()).toEqual(before);
+      }
+      // Free for another protocol or address: published.
+      const ok = await publishPorts(many({ hostIp: '203.0.113.1', hostPort: 9303, protocol: 'tcp', to: '172.18.0.10:5000' }), { ns: host });
+      expect(ok).toHaveLength(21);
+      expect(await ask(outside, '203.0.113.1', 9419)).toBe('c1 203.0.113.2');
+      expect(await ask(outside, '203.0.113.1', 9303)).toBe('c1 203.0.113.2');
+      for (const p of ok) expect(await unpublishPort({ hostIp: p.hostIp, hostPort: p.hostPort, protocol: p.protocol, ns: host })).toBe(true);
+    } finally {
+      for (const s of [tcp4, dual, lo]) s.close();
+      udp.close();
+    }
+    expect(ruleset()).toEqual(before);
   });
 
   it('publishes many ports in one transaction', async () => {

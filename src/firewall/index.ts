@@ -19,7 +19,7 @@
 // Publishing is one map element per port (no rule per port): the same cost
 // with 10,000 ports published as with none.
 import { EventEmitter } from 'node:events';
-import { listAddresses } from '../address.js';
+import { listAddresses, type Address } from '../address.js';
 import { NetlinkError } from '../errors.js';
 import type { Namespace } from '../namespace.js';
 import { native } from '../native.js';
@@ -38,9 +38,10 @@ import {
   known,
   parseTarget,
 } from './args.js';
+import { boundSockets, byPort, overlaps, type BoundSocket } from './bound.js';
 import { asOperation, FirewallError } from './errors.js';
 import { FAMILY, ISOLATE_SET, masqueradeRules, portMapSpec, postRuleKey, TABLE, type IpFamily, type PostRule, type Protocol } from './layout.js';
-import { byMap, cloneDesired, nsOf, portElement, portKey, readKernel, stateOf, type NsState, type PortEntry, type PostEntry } from './state.js';
+import { byMap, clashWith, dropPort, emptyDesired, nsOf, portElement, portKey, putPort, readKernel, stateOf, type NsState, type PortEntry, type PostEntry } from './state.js';
 import { change, removeTable, restoreListeners, sync, type Reapplied } from './sync.js';
 
 export { FirewallError } from './errors.js';
@@ -140,29 +141,22 @@ export async function addMasquerade(opts: NsOption & { source: string; exceptOut
   const a = masqArgs(opts, 'addMasquerade', ['ns', 'source', 'exceptOutInterface', 'tag']);
   const ns = nsOf(opts);
   await change(ns, 'addMasquerade', (st) => {
-    const next = cloneDesired(st.desired);
     const adds: PostEntry[] = [];
-    const retag: PostEntry[] = [];
+    const retag: [PostEntry, PostEntry][] = [];
     for (const rule of masqueradeRules({ family: a.family, source: a.source, exceptOutInterface: a.except })) {
-      const key = postRuleKey(rule);
-      const have = next.post.get(key);
-      if (!have) {
-        const e: PostEntry = { rule, handle: 0, ...(a.tag !== undefined ? { comment: a.tag } : {}) };
-        next.post.set(key, e);
-        adds.push(e);
-      } else if (rule.kind !== 'local' && a.tag !== undefined && have.comment !== a.tag) {
-        const e: PostEntry = { ...have, comment: a.tag };
-        next.post.set(key, e);
-        retag.push(e);
-      }
+      const have = st.desired.post.get(postRuleKey(rule));
+      if (!have) adds.push({ rule, handle: 0, ...(a.tag !== undefined ? { comment: a.tag } : {}) });
+      else if (rule.kind !== 'local' && a.tag !== undefined && have.comment !== a.tag) retag.push([have, { rule, handle: 0, comment: a.tag }]);
     }
     if (!adds.length && !retag.length) return { result: undefined };
     return {
       result: undefined,
-      next,
+      change(d) {
+        for (const e of [...adds, ...retag.map(([, e]) => e)]) d.post.set(postRuleKey(e.rule), e);
+      },
       incremental(tx, addPost) {
-        for (const e of retag) {
-          tx.deleteRule({ family: FAMILY, table: TABLE, chain: 'post', handle: e.handle });
+        for (const [old, e] of retag) {
+          tx.deleteRule({ family: FAMILY, table: TABLE, chain: 'post', handle: old.handle });
           addPost(e);
         }
         for (const e of adds) addPost(e);
@@ -183,26 +177,21 @@ export async function removeMasquerade(opts: NsOption & { source: string; except
   const ns = nsOf(opts);
   return change(ns, 'removeMasquerade', (st) => {
     const rules = masqueradeRules({ family: a.family, source: a.source, exceptOutInterface: a.except });
-    if (!st.desired.post.has(postRuleKey(rules[0]))) return { result: false };
-    const next = cloneDesired(st.desired);
-    const gone: PostEntry[] = [];
-    const drop = (r: PostRule) => {
-      const e = next.post.get(postRuleKey(r));
-      if (!e) return;
-      next.post.delete(postRuleKey(r));
-      gone.push(e);
-    };
-    drop(rules[0]);
+    const post = st.desired.post;
+    if (!post.has(postRuleKey(rules[0]))) return { result: false };
+    const gone: PostEntry[] = [post.get(postRuleKey(rules[0]))!];
     for (const r of rules.slice(1)) {
-      if (r.kind === 'local') {
-        const shared = [...next.post.values()].some((e) => e.rule.kind === 'masq' && e.rule.family === 4 && e.rule.exceptOutInterface === r.iface);
-        if (shared) continue;
-      }
-      drop(r);
+      const e = post.get(postRuleKey(r));
+      if (!e) continue;
+      // The loopback rule of a bridge stays while another masquerade uses that bridge.
+      if (r.kind === 'local' && [...post.values()].some((x) => x.rule.kind === 'masq' && x.rule.family === 4 && x.rule.exceptOutInterface === r.iface && x !== gone[0])) continue;
+      gone.push(e);
     }
     return {
       result: true,
-      next,
+      change(d) {
+        for (const e of gone) d.post.delete(postRuleKey(e.rule));
+      },
       incremental(tx) {
         for (const e of gone) tx.deleteRule({ family: FAMILY, table: TABLE, chain: 'post', handle: e.handle });
       },
@@ -268,8 +257,8 @@ const describePort = (p: { protocol: string; hostIp?: string; hostPort?: number;
   `${p.protocol} ${p.hostIp ? (p.family === 6 ? `[${p.hostIp}]` : p.hostIp) : p.family === 6 ? '[::]' : '0.0.0.0'}:${p.hostPort}`;
 
 /** Refuses targets outside every network configured on a non-loopback interface (ifindex 1 is lo in every namespace). */
-async function checkTargets(ns: Namespace, reqs: readonly PublishRequest[], operation: string): Promise<void> {
-  const addrs = (await listAddresses({ ns })).filter((a) => a.ifindex !== 1);
+function checkTargets(all: readonly Address[], reqs: readonly PublishRequest[], operation: string): void {
+  const addrs = all.filter((a) => a.ifindex !== 1);
   for (const r of reqs) {
     if (!addrs.some((a) => inPrefix(r.to.address, a.address, a.prefix))) {
       throw new FirewallError(
@@ -280,23 +269,6 @@ async function checkTargets(ns: Namespace, reqs: readonly PublishRequest[], oper
       );
     }
   }
-}
-
-/** The entries a new port would clash with: any-address ports clash with every address's. */
-function clashes(byPort: Map<string, PortEntry[]>, p: { family: IpFamily; protocol: Protocol; hostPort: number; hostIp?: string }): PortEntry | undefined {
-  const same = byPort.get(`${p.family}|${p.protocol}|${p.hostPort}`) ?? [];
-  return same.find((e) => p.hostIp === undefined || e.hostIp === undefined || e.hostIp === p.hostIp);
-}
-
-function indexPorts(ports: Iterable<PortEntry>): Map<string, PortEntry[]> {
-  const m = new Map<string, PortEntry[]>();
-  for (const p of ports) {
-    const k = `${p.family}|${p.protocol}|${p.hostPort}`;
-    let l = m.get(k);
-    if (!l) m.set(k, (l = []));
-    l.push(p);
-  }
-  return m;
 }
 
 /**
@@ -331,24 +303,51 @@ function bindError(errno: number, operation: string, p: PublishRequest & { hostP
   return new NetlinkError(errno, operation, { subject: describePort(p), item: 'probe bind' });
 }
 
+// Up to this many given ports are probed by binding each; more by one sock_diag dump.
+const BIND_PROBES = 16;
+
+/** A port is taken when a socket holds it for an overlapping address (see bound.ts). */
+function takenBy(sockets: Map<string, BoundSocket[]>, p: { family: IpFamily; protocol: Protocol; hostPort: number; hostIp?: string }): boolean {
+  return (sockets.get(`${p.protocol}|${p.hostPort}`) ?? []).some((s) => overlaps(s, p.family, p.hostIp));
+}
+
+/** Whether hostIp is an address of the namespace (lo's 127.0.0.1/8 covers all of 127/8, as bind does). */
+function isLocal(addrs: readonly Address[], ip: string): boolean {
+  return addrs.some((a) => a.address === ip || (a.ifindex === 1 && inPrefix(ip, a.address, a.prefix)));
+}
+
 async function publish(ns: Namespace, reqs: PublishRequest[], operation: string): Promise<PublishedPort[]> {
-  await checkTargets(ns, reqs, operation);
+  // Read at once, checked inside the plan: the address read and the probes overlap.
+  const addresses = listAddresses({ ns });
+  addresses.catch(() => {});
   return change(ns, operation, async (st) => {
-    const byPort = indexPorts(st.desired.ports.values());
     const fixed = reqs.filter((r): r is PublishRequest & { hostPort: number } => r.hostPort !== undefined);
+    const bulk = reqs.length > BIND_PROBES;
+    const probing = bulk
+      ? boundSockets(ns, [...new Set(reqs.map((r) => r.protocol))]).then(byPort)
+      : mapLimit(fixed, PROBES_IN_FLIGHT, (r) => probe(ns, r.family, r.protocol, r.hostIp, r.hostPort));
+    probing.catch(() => {});
+    const addrs = await addresses;
+    checkTargets(addrs, reqs, operation);
     // Ports given: not published already (here or earlier in the list) ...
-    const batch = new Map<string, PortEntry[]>();
+    const batch = emptyDesired();
     for (const r of fixed) {
-      const clash = clashes(byPort, r) ?? clashes(batch, r);
+      const clash = clashWith(st.desired, r) ?? clashWith(batch, r);
       if (clash) {
         throw new FirewallError('EADDRINUSE', operation, `${describePort(clash)} is already published (to ${clash.to.address}:${clash.to.port})`, describePort(r));
       }
-      const k = `${r.family}|${r.protocol}|${r.hostPort}`;
-      batch.set(k, [...(batch.get(k) ?? []), { family: r.family, hostIp: r.hostIp, hostPort: r.hostPort, protocol: r.protocol, to: r.to }]);
+      putPort(batch, { family: r.family, hostIp: r.hostIp, hostPort: r.hostPort, protocol: r.protocol, to: r.to });
     }
     // ... and bound by no socket of the namespace.
-    const probes = await mapLimit(fixed, PROBES_IN_FLIGHT, (r) => probe(ns, r.family, r.protocol, r.hostIp, r.hostPort));
-    for (let i = 0; i < fixed.length; i++) if (probes[i] < 0) throw bindError(-probes[i], operation, fixed[i]);
+    const probed = await probing;
+    if (probed instanceof Map) {
+      for (const r of fixed) {
+        if (r.hostIp !== undefined && !isLocal(addrs, r.hostIp)) throw bindError(99, operation, r);
+        if (takenBy(probed, r)) throw bindError(98, operation, r);
+      }
+    } else {
+      for (let i = 0; i < fixed.length; i++) if (probed[i] < 0) throw bindError(-probed[i], operation, fixed[i]);
+    }
     // Ports to pick: from the range, starting at a random point (two
     // processes picking at once rarely try the same one), skipping published
     // and bound ones.
@@ -362,15 +361,19 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
       for (let i = 0; i < size && found === undefined; i++) {
         const port = lo + ((start + i) % size);
         const cand = { family: r.family, protocol: r.protocol, hostPort: port, hostIp: r.hostIp };
-        if (clashes(byPort, cand) || clashes(batch, cand)) continue;
+        if (clashWith(st.desired, cand) || clashWith(batch, cand)) continue;
+        if (probed instanceof Map) {
+          if (r.hostIp !== undefined && !isLocal(addrs, r.hostIp)) throw bindError(99, operation, { ...r, hostPort: port });
+          if (!takenBy(probed, cand)) found = port;
+          continue;
+        }
         const errno = await probe(ns, r.family, r.protocol, r.hostIp, port);
         if (errno === 0) found = port;
         else if (errno !== -98) throw bindError(-errno, operation, { ...r, hostPort: port });
       }
       if (found === undefined) throw new FirewallError('EADDRINUSE', operation, `no free ${r.protocol} port in ${lo}–${hi}`, describePort({ ...r, hostPort: undefined }));
       picked.set(r.index, found);
-      const k = `${r.family}|${r.protocol}|${found}`;
-      batch.set(k, [...(batch.get(k) ?? []), { family: r.family, hostIp: r.hostIp, hostPort: found, protocol: r.protocol, to: r.to }]);
+      putPort(batch, { family: r.family, hostIp: r.hostIp, hostPort: found, protocol: r.protocol, to: r.to });
     }
     const entries: PortEntry[] = reqs.map((r) => {
       const e: PortEntry = { family: r.family, hostPort: r.hostPort ?? picked.get(r.index)!, protocol: r.protocol, to: r.to };
@@ -378,11 +381,11 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
       if (r.tag !== undefined) e.tag = r.tag;
       return e;
     });
-    const next = cloneDesired(st.desired);
-    for (const e of entries) next.ports.set(portKey(e), e);
     return {
       result: entries.map(toPublished),
-      next,
+      change(d) {
+        for (const e of entries) putPort(d, e);
+      },
       incremental(tx) {
         // `create element`: an element someone added meanwhile fails the commit instead of being overwritten.
         for (const [m, ports] of byMap(entries)) tx.addElements(portMapSpec(m), ports.map(portElement), { exclusive: true });
@@ -468,11 +471,11 @@ export async function unpublishPort(opts: NsOption & { hostIp?: string; hostPort
     const families: IpFamily[] = host.family ? [host.family] : [4, 6];
     const gone = families.map((family) => st.desired.ports.get(portKey({ family, hostIp: host.address, protocol, hostPort }))).filter((e): e is PortEntry => e !== undefined);
     if (!gone.length) return { result: false };
-    const next = cloneDesired(st.desired);
-    for (const e of gone) next.ports.delete(portKey(e));
     return {
       result: true,
-      next,
+      change(d) {
+        for (const e of gone) dropPort(d, e);
+      },
       incremental(tx) {
         for (const [m, ports] of byMap(gone)) tx.deleteElements(portMapSpec(m), ports.map((p) => ({ key: portElement(p).key })));
       },
@@ -514,9 +517,10 @@ export async function isolateNetworks(a: string, b: string, opts: NsOption = {})
   await change(ns, 'isolateNetworks', (st) => {
     const pairs = ([[x, y], [y, x]] as [string, string][]).filter(([i, o]) => !st.desired.isolate.has(`${i} ${o}`));
     if (!pairs.length) return { result: undefined };
-    const next = cloneDesired(st.desired);
-    for (const [i, o] of pairs) next.isolate.set(`${i} ${o}`, [i, o]);
-    return { result: undefined, next, incremental: (tx) => void tx.addElements(ISOLATE_SET, pairs.map((key) => ({ key }))) };
+    return {
+      result: undefined,
+      change: (d) => pairs.forEach(([i, o]) => d.isolate.set(`${i} ${o}`, [i, o])),
+      incremental: (tx) => void tx.addElements(ISOLATE_SET, pairs.map((key) => ({ key }))) };
   });
 }
 
@@ -528,9 +532,10 @@ export async function removeIsolation(a: string, b: string, opts: NsOption = {})
   return change(ns, 'removeIsolation', (st) => {
     const pairs = ([[x, y], [y, x]] as [string, string][]).filter(([i, o]) => st.desired.isolate.has(`${i} ${o}`));
     if (!pairs.length) return { result: false };
-    const next = cloneDesired(st.desired);
-    for (const [i, o] of pairs) next.isolate.delete(`${i} ${o}`);
-    return { result: true, next, incremental: (tx) => void tx.deleteElements(ISOLATE_SET, pairs.map((key) => ({ key }))) };
+    return {
+      result: true,
+      change: (d) => pairs.forEach(([i, o]) => d.isolate.delete(`${i} ${o}`)),
+      incremental: (tx) => void tx.deleteElements(ISOLATE_SET, pairs.map((key) => ({ key }))) };
   });
 }
 

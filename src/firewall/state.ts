@@ -67,15 +67,50 @@ export interface PostEntry {
 
 export interface Desired {
   post: Map<string, PostEntry>;
+  /** By portKey; change through putPort / dropPort, which keep portIndex. */
   ports: Map<string, PortEntry>;
+  /** Ports by "family|protocol|hostPort", for clash checks without a scan. */
+  portIndex: Map<string, PortEntry[]>;
   /** Interface pairs [iif, oif] in the isolate set, keyed "iif oif". */
   isolate: Map<string, [string, string]>;
 }
 
-export const emptyDesired = (): Desired => ({ post: new Map(), ports: new Map(), isolate: new Map() });
+export const emptyDesired = (): Desired => ({ post: new Map(), ports: new Map(), portIndex: new Map(), isolate: new Map() });
 
+/** A copy to change without touching the original (the entries themselves are shared). */
 export function cloneDesired(d: Desired): Desired {
-  return { post: new Map(d.post), ports: new Map(d.ports), isolate: new Map(d.isolate) };
+  const portIndex = new Map<string, PortEntry[]>();
+  for (const [k, l] of d.portIndex) portIndex.set(k, [...l]);
+  return { post: new Map(d.post), ports: new Map(d.ports), portIndex, isolate: new Map(d.isolate) };
+}
+
+const indexKey = (p: { family: IpFamily; protocol: Protocol; hostPort: number }) => `${p.family}|${p.protocol}|${p.hostPort}`;
+
+export function putPort(d: Desired, e: PortEntry): void {
+  const k = portKey(e);
+  const old = d.ports.get(k);
+  if (old) dropPort(d, old);
+  d.ports.set(k, e);
+  const ik = indexKey(e);
+  const l = d.portIndex.get(ik);
+  if (l) l.push(e);
+  else d.portIndex.set(ik, [e]);
+}
+
+export function dropPort(d: Desired, e: PortEntry): void {
+  const k = portKey(e);
+  const have = d.ports.get(k);
+  if (!have) return;
+  d.ports.delete(k);
+  const ik = indexKey(have);
+  const l = d.portIndex.get(ik)?.filter((x) => x !== have);
+  if (l?.length) d.portIndex.set(ik, l);
+  else d.portIndex.delete(ik);
+}
+
+/** A published port that a new one would clash with: an any-address port clashes with every address's, and the reverse. */
+export function clashWith(d: Desired, p: { family: IpFamily; protocol: Protocol; hostPort: number; hostIp?: string }): PortEntry | undefined {
+  return d.portIndex.get(indexKey(p))?.find((e) => p.hostIp === undefined || e.hostIp === undefined || e.hostIp === p.hostIp);
 }
 
 export const isEmpty = (d: Desired) => d.post.size === 0 && d.ports.size === 0 && d.isolate.size === 0;
@@ -115,7 +150,7 @@ function setsIntact(sets: readonly NftSet[]): boolean {
   });
 }
 
-function portsFrom(m: PortMap, elements: readonly SetElement[], into: Map<string, PortEntry>): void {
+function portsFrom(m: PortMap, elements: readonly SetElement[], into: Desired): void {
   for (const e of elements) {
     const key = e.key as unknown[];
     const data = e.data as unknown[];
@@ -125,7 +160,7 @@ function portsFrom(m: PortMap, elements: readonly SetElement[], into: Map<string
     const p: PortEntry = { family: m.family, hostPort: hostPort as number, protocol, to: { address: data[0] as string, port: data[1] as number } };
     if (hostIp !== undefined) p.hostIp = hostIp as string;
     if (e.comment !== undefined) p.tag = e.comment;
-    into.set(portKey(p), p);
+    putPort(into, p);
   }
 }
 
@@ -164,7 +199,7 @@ export async function readKernel(ns: Namespace, operation: string): Promise<Snap
       for (const m of PORT_MAPS) {
         const s = sets.find((x) => x.name === m.name);
         if (s && sameType(s.key, portMapSpec(m).key) && sameType(s.data, portMapSpec(m).data)) {
-          reads.push(listElements(s, o).then((els) => portsFrom(m, els, desired.ports)));
+          reads.push(listElements(s, o).then((els) => portsFrom(m, els, desired)));
         }
       }
       const iso = sets.find((x) => x.name === ISOLATE_SET.name);

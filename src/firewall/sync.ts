@@ -5,7 +5,7 @@ import type { Namespace } from '../namespace.js';
 import { getGeneration, transaction, type CommitResult, type Rule, type Transaction } from '../nft/index.js';
 import { asOperation } from './errors.js';
 import { FAMILY, TABLE } from './layout.js';
-import { addPostRule, cloneDesired, isEmpty, readKernel, rebuild, stateOf, type Desired, type NsState, type PostEntry, type Snapshot } from './state.js';
+import { addPostRule, cloneDesired, emptyDesired, isEmpty, readKernel, rebuild, stateOf, type Desired, type NsState, type PostEntry, type Snapshot } from './state.js';
 
 const ATTEMPTS = 8;
 const isRestart = (err: unknown) => err instanceof NetlinkError && err.code === 'ERESTART';
@@ -91,8 +91,8 @@ export async function sync(st: NsState, ns: Namespace, operation: string): Promi
 /** What a change wants: the state after it, and how to get there from an intact table. */
 export interface Plan<T> {
   result: T;
-  /** Undefined: nothing to change. */
-  next?: Desired;
+  /** Applies the change to a desired state (after the commit, or to the copy a rebuild commits). Undefined: nothing to change. */
+  change?(d: Desired): void;
   /** Adds the change's operations to tx (when the table is intact); calls addPost for each post rule it adds. */
   incremental?(tx: Transaction, addPost: (e: PostEntry) => void): void;
   /** Runs after a successful commit, still under the lock. */
@@ -128,7 +128,7 @@ export function change<T>(ns: Namespace, operation: string, plan: (st: NsState) 
           }
           throw err;
         }
-        if (!p.next) {
+        if (!p.change) {
           if (await stale()) {
             st.generation = undefined;
             continue;
@@ -145,9 +145,11 @@ export function change<T>(ns: Namespace, operation: string, plan: (st: NsState) 
               takeHandles(r, added);
               st.generation = r.generation;
             }
-            st.desired = p.next;
+            p.change(st.desired);
           } else {
-            await commitRebuild(st, ns, p.next, st.generation);
+            const next = cloneDesired(st.desired);
+            p.change(next);
+            await commitRebuild(st, ns, next, st.generation);
           }
         } catch (err) {
           if (isRestart(err) && attempt < ATTEMPTS) {
@@ -173,7 +175,7 @@ export function removeTable(ns: Namespace, operation: string): Promise<void> {
   return st.locked(async () => {
     try {
       const r = await transaction().deleteTable({ family: FAMILY, name: TABLE }, { ifExists: true }).commit({ ns, echo: true });
-      st.desired = cloneDesired({ post: new Map(), ports: new Map(), isolate: new Map() });
+      st.desired = emptyDesired();
       st.generation = r.generation;
       st.intact = false;
       st.loaded = true;
