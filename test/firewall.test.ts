@@ -39,12 +39,12 @@ import {
   type Reapplied,
 } from '../src/firewall/index.js';
 import { FAMILY, postRuleExprs, TABLE } from '../src/firewall/layout.js';
-import { resetStates } from '../src/firewall/state.js';
+import { resetStates, stateOf } from '../src/firewall/state.js';
 import { change } from '../src/firewall/sync.js';
 import { attachToBridge, createBridge, createVethPair } from '../src/link-kinds/index.js';
 import { setLinkUp } from '../src/link.js';
 import type { Namespace } from '../src/namespace.js';
-import { buildExprs, listRules, listTables, sameExprs, watchNftables } from '../src/nft/index.js';
+import { buildExprs, getGeneration, listRules, listTables, sameExprs, watchNftables } from '../src/nft/index.js';
 import { addRoute } from '../src/route.js';
 import { NsScope } from './helpers.js';
 import { nft, nftJson } from './nft-oracle.js';
@@ -445,6 +445,8 @@ describe('publishing', () => {
     expect(got).toHaveLength(2000);
     expect(got.find((p) => p.hostPort === 20999)).toEqual({ hostPort: 20999, protocol: 'udp', to: { address: '172.30.4.231', port: 80 }, tag: 't999' });
     await unpublishPort({ hostPort: 20000, protocol: 'tcp', ns });
+    // Commits without echo count the generation on (one per commit): the cache is at the kernel's.
+    expect(stateOf(ns).generation).toBe(await getGeneration({ ns }));
     // Wait for the second transaction's event: the first was one generation.
     while (gens.length < 2) await new Promise((r) => setTimeout(r, 10));
     expect(gens).toHaveLength(2);

@@ -40,8 +40,10 @@ export const familyOf = (address: string): IpFamily => (ipFamily(address) === AF
 
 /** An address in the text the kernel reads back (IPv6 compressed, lower case). */
 export function canonicalIp(v: unknown, arg: string): string {
-  if (typeof v !== 'string' || !ipFamily(v)) throw new TypeError(`${arg} must be an IP address, got ${JSON.stringify(v)}`);
-  return bytesToIp(ipToBytes(v));
+  const f = typeof v === 'string' ? ipFamily(v) : 0;
+  if (!f) throw new TypeError(`${arg} must be an IP address, got ${JSON.stringify(v)}`);
+  // Dotted quads that pass the check are already in the kernel's form.
+  return f === AF_INET ? (v as string) : bytesToIp(ipToBytes(v as string));
 }
 
 /** A host address to match: undefined (or 0.0.0.0 / ::) is any. */
@@ -89,6 +91,36 @@ export function checkRange(v: unknown, arg = 'portRange'): [number, number] {
   const hi = checkPort(v[1], `${arg}[1]`);
   if (hi < lo) throw new RangeError(`${arg} ends before it starts`);
   return [lo, hi];
+}
+
+/** An IPv4 address (already checked) as an unsigned 32-bit number. */
+export function ipv4Number(a: string): number {
+  let n = 0;
+  let octet = 0;
+  for (let i = 0; i < a.length; i++) {
+    const c = a.charCodeAt(i);
+    if (c === 46) {
+      n = n * 256 + octet;
+      octet = 0;
+    } else octet = octet * 10 + (c - 48);
+  }
+  return n * 256 + octet;
+}
+
+/** Prefixes to test many addresses against: IPv4 as numbers, IPv6 as bytes. */
+export function prefixMatcher(prefixes: readonly { address: string; prefix: number }[]): (address: string) => boolean {
+  const v4 = prefixes
+    .filter((p) => ipFamily(p.address) === AF_INET)
+    .map((p) => {
+      const mask = p.prefix === 0 ? 0 : (0xffffffff << (32 - p.prefix)) >>> 0;
+      return { mask, net: (ipv4Number(p.address) & mask) >>> 0 };
+    });
+  const v6 = prefixes.filter((p) => ipFamily(p.address) === AF_INET6);
+  return (address) => {
+    if (address.includes(':')) return v6.some((p) => inPrefix(address, p.address, p.prefix));
+    const n = ipv4Number(address);
+    return v4.some((p) => ((n & p.mask) >>> 0) === p.net);
+  };
 }
 
 /** Whether address lies in prefix/len (same family). */

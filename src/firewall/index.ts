@@ -37,6 +37,7 @@ import {
   inPrefix,
   known,
   parseTarget,
+  prefixMatcher,
 } from './args.js';
 import { boundSockets, byPort, overlaps, type BoundSocket } from './bound.js';
 import { asOperation, FirewallError } from './errors.js';
@@ -258,9 +259,9 @@ const describePort = (p: { protocol: string; hostIp?: string; hostPort?: number;
 
 /** Refuses targets outside every network configured on a non-loopback interface (ifindex 1 is lo in every namespace). */
 function checkTargets(all: readonly Address[], reqs: readonly PublishRequest[], operation: string): void {
-  const addrs = all.filter((a) => a.ifindex !== 1);
+  const known = prefixMatcher(all.filter((a) => a.ifindex !== 1));
   for (const r of reqs) {
-    if (!addrs.some((a) => inPrefix(r.to.address, a.address, a.prefix))) {
+    if (!known(r.to.address)) {
       throw new FirewallError(
         'ENETUNREACH',
         operation,

@@ -212,7 +212,8 @@ export function decodePostRule(exprs: readonly Expr[]): PostRule | undefined {
       ifaceOp = next.op;
     }
   }
-  if (family === undefined || source === undefined) return undefined;
+  // netweave never writes wildcards (exceptOutInterface is an exact name).
+  if (family === undefined || source === undefined || iface?.endsWith('*')) return undefined;
   let r: PostRule | undefined;
   if (ctStatus) {
     if (iface !== undefined && ifaceOp === 'eq') r = { kind: 'hairpin', family, source, iface };

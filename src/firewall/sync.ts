@@ -20,6 +20,17 @@ export interface Reapplied {
   isolations: number;
 }
 
+/**
+ * The generation a commit accepted at generation g produced: nf_tables
+ * counts each commit once (nf_tables_commit: `while (++base_seq == 0);`).
+ * Were it ever otherwise, the next commit would meet ERESTART and read the
+ * kernel again: a slower path, never a wrong one.
+ */
+export function generationAfter(g: number): number {
+  const n = (g + 1) >>> 0;
+  return n === 0 ? 1 : n;
+}
+
 /** Listeners of restores, per state (watchers register here). */
 export const restoreListeners = new WeakMap<NsState, Set<(r: Reapplied) => void>>();
 
@@ -43,13 +54,14 @@ export function postAdder(tx: Transaction, added: [number, PostEntry][]): (e: Po
 async function commitRebuild(st: NsState, ns: Namespace, d: Desired, expectGeneration: number | undefined): Promise<number | undefined> {
   const { tx, post } = rebuild(d);
   const base = tx.size - post.length;
-  const r = await tx.commit({ ns, echo: true, expectGeneration });
+  const echo = post.length > 0 || expectGeneration === undefined;
+  const r = await tx.commit({ ns, echo, expectGeneration });
   takeHandles(
     r,
     post.map((e, i) => [base + i, e]),
   );
   st.desired = d;
-  st.generation = r.generation;
+  st.generation = echo ? r.generation : generationAfter(expectGeneration!);
   st.intact = true;
   st.loaded = true;
   return r.generation;
@@ -141,9 +153,11 @@ export function change<T>(ns: Namespace, operation: string, plan: (st: NsState) 
             const added: [number, PostEntry][] = [];
             p.incremental(tx, postAdder(tx, added));
             if (tx.size > 0) {
-              const r = await tx.commit({ ns, echo: true, expectGeneration: st.generation });
+              // Echo only for the handles of added rules: an accepted commit at an expected generation produces the next one.
+              const echo = added.length > 0;
+              const r = await tx.commit({ ns, echo, expectGeneration: st.generation });
               takeHandles(r, added);
-              st.generation = r.generation;
+              st.generation = echo ? r.generation : generationAfter(st.generation!);
             }
             p.change(st.desired);
           } else {
