@@ -319,15 +319,17 @@ function isLocal(addrs: readonly Address[], ip: string): boolean {
 
 async function publish(ns: Namespace, reqs: PublishRequest[], operation: string): Promise<PublishedPort[]> {
   // Read at once, checked inside the plan: the address read and the probes overlap.
+  // Neither depends on the firewall state: both start at once, before the
+  // lock, and are checked inside the plan (before anything changes).
   const addresses = listAddresses({ ns });
   addresses.catch(() => {});
-  return change(ns, operation, async (st) => {
-    const fixed = reqs.filter((r): r is PublishRequest & { hostPort: number } => r.hostPort !== undefined);
-    const bulk = reqs.length > BIND_PROBES;
-    const probing = bulk
+  const fixed = reqs.filter((r): r is PublishRequest & { hostPort: number } => r.hostPort !== undefined);
+  const probing: Promise<number[] | Map<string, BoundSocket[]>> =
+    reqs.length > BIND_PROBES
       ? boundSockets(ns, [...new Set(reqs.map((r) => r.protocol))]).then(byPort)
       : mapLimit(fixed, PROBES_IN_FLIGHT, (r) => probe(ns, r.family, r.protocol, r.hostIp, r.hostPort));
-    probing.catch(() => {});
+  probing.catch(() => {});
+  return change(ns, operation, async (st) => {
     const addrs = await addresses;
     checkTargets(addrs, reqs, operation);
     // Ports given: not published already (here or earlier in the list) ...
