@@ -96,6 +96,33 @@ export {
 } from './neighbour.js';
 export { watch, Watcher, decodeEvent, type EventAction, type NetEvent, type WatchOptions, type LinkEvent, type AddressEvent, type RouteEvent, type NeighbourEvent, type FdbEvent, type ResyncEvent } from './events.js';
 
+// The firewall: masquerade, port publishing, isolation, restore after a reload.
+export {
+  enableForwarding,
+  addMasquerade,
+  removeMasquerade,
+  listMasquerades,
+  publishPort,
+  publishPorts,
+  unpublishPort,
+  listPublishedPorts,
+  isolateNetworks,
+  removeIsolation,
+  listIsolations,
+  watchFirewall,
+  removeFirewall,
+  FirewallError,
+  DEFAULT_PORT_RANGE,
+  FIREWALL_FAMILY,
+  FIREWALL_TABLE,
+  type PublishedPort,
+  type Masquerade,
+  type Isolation,
+  type PublishOptions,
+  type FirewallWatcher,
+  type Reapplied,
+} from './firewall/index.js';
+
 // nftables over nfnetlink (`nft`).
 export * as nft from './nft/index.js';
 export * as nftExpr from './wire/nft-expr/index.js';
