@@ -28,18 +28,27 @@ constexpr size_t kMaxBatchBytes = 1 << 20;
 constexpr int kDefaultRcvbuf = 8 << 20;
 constexpr int kDefaultSndbuf = 32 << 20;  // one nftables transaction is one sendmsg
 constexpr int kMaxDumpRetries = 8;
-// After finishing work the thread polls its queue this long before sleeping:
-// an awaited request loop re-submits within a few µs, and catching it here
-// saves an eventfd write plus an epoll wake-up on the way in. The poll
-// yields the CPU each turn, so on a busy machine the JS thread that is about
-// to submit is not kept waiting for a core. NETWEAVE_SPIN_US overrides it.
-int64_t SpinNanos() {
+// After finishing work the thread polls its queue for a while before
+// sleeping: an awaited request loop submits its next request within tens of
+// µs, and catching it saves an eventfd write plus an epoll wake-up, which
+// costs ~40 µs on this kind of VM (an awaited GETLINK: ~29 µs with the poll,
+// ~78 µs without). How long is learned from the caller: the window follows
+// twice the recent submit turnaround when that was catchable (< kSpinMax),
+// and halves after a long idle gap, so a loop that awaits heavy JS work is
+// caught and an idle process burns at most one short window per burst. The
+// poll yields the CPU each turn, so the JS thread about to submit is never
+// kept off a core. NETWEAVE_SPIN_US fixes the window instead.
+constexpr int64_t kSpinMin = 10'000;
+constexpr int64_t kSpinMax = 300'000;
+
+int64_t FixedSpin() {
   static const int64_t v = [] {
     const char* e = getenv("NETWEAVE_SPIN_US");
-    return e ? int64_t(atoll(e)) * 1000 : int64_t(30'000);
+    return e ? int64_t(atoll(e)) * 1000 : int64_t(-1);
   }();
   return v;
 }
+
 // Replies are read with recvmmsg into slots: one syscall for many replies.
 // A unicast reply is sized to its content and dump parts stay under 32 KiB,
 // so 128 KiB slots hold any reply seen in practice; a bigger one arrives
@@ -232,8 +241,10 @@ void Engine::Loop() {
     }
 
     int timeout = 0;
-    if (busy_.empty()) {
-      int64_t until = NowNanos() + SpinNanos();
+    int64_t idle_since = 0;
+    if (busy_.empty() && queued_.load(std::memory_order_acquire) == 0) {
+      idle_since = NowNanos();
+      int64_t until = idle_since + (FixedSpin() >= 0 ? FixedSpin() : spin_ns_);
       while (queued_.load(std::memory_order_acquire) == 0 && NowNanos() < until) sched_yield();
       std::lock_guard<std::mutex> lock(mu_);
       if (commands_.empty() && !stop_) {
@@ -246,6 +257,7 @@ void Engine::Loop() {
       std::lock_guard<std::mutex> lock(mu_);
       sleeping_ = false;
     }
+    if (idle_since && queued_.load(std::memory_order_acquire) != 0) LearnSpin(NowNanos() - idle_since);
     for (int i = 0; i < n; i++) {
       uint32_t handle = uint32_t(events[i].data.u64);
       if (handle == 0) {
@@ -272,6 +284,14 @@ void Engine::Loop() {
   for (auto& kv : socks_) handles.push_back(kv.first);
   for (uint32_t h : handles) Close(h, ECANCELED);
   close(home_);
+}
+
+// `gap`: from going idle to the next submission. Catchable gaps move the
+// window towards twice their running average; a long gap halves it.
+void Engine::LearnSpin(int64_t gap) {
+  if (gap < kSpinMax) avg_gap_ = (3 * avg_gap_ + gap) / 4;
+  else avg_gap_ /= 2;
+  spin_ns_ = std::min(kSpinMax, std::max(kSpinMin, 2 * avg_gap_));
 }
 
 void Engine::Execute(Command& c) {

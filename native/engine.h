@@ -107,6 +107,7 @@ class Engine {
   void Finish(Req* r);
   void FinishBatch(Sock* s, std::vector<Req*>& batch);
   void Complete(Completion c);
+  void LearnSpin(int64_t gap);
 
   std::function<void()> notify_;
   std::thread thread_;
@@ -129,6 +130,8 @@ class Engine {
   std::vector<Sock*> busy_;  // sockets with requests waiting to be sent
   uint32_t next_seq_ = 1;
   std::vector<uint8_t> rxbuf_;
+  int64_t spin_ns_ = 40'000;  // current post-work poll window
+  int64_t avg_gap_ = 20'000;  // running average of the submit turnaround
 };
 
 }  // namespace netweave
