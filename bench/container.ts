@@ -6,6 +6,11 @@
 // `ip` per step, and `ip -batch` per container.
 // Targets: connect of 200 ≤ 1.2× the C composite and ≥ 15× faster than
 // spawning ip per step; removing 200 ≤ 1.5× the C group teardown.
+import { Namespace } from '../src/namespace.js';
+import { defaultNetwork, removeNetwork, closeNetworks, type Endpoint, type Network } from '../src/network/index.js';
+import { getLink } from '../src/link.js';
+import { configureInside, createVethEndpoint, deleteGroups, setAlias } from '../src/network/kernel.js';
+import { encodeTag, groupOf, linkNames, macFromIp, randomId } from '../src/network/tags.js';
 import { runC, type CSamples } from './lib/c.js';
 import { addNetns, delNetns, execFileP, ip, nsName, runWithInput } from './lib/proc.js';
 import type { Bench, BenchResult } from './lib/report.js';
@@ -102,14 +107,93 @@ async function ipBatch(n: number): Promise<number[]> {
   }
 }
 
-const PENDING_CONNECT = 'needs the network layer connect (src/network/) over createVethPair, addresses and routes';
-const PENDING_REMOVE = 'needs the network layer disconnect/remove (src/network/)';
+/**
+ * The netweave side, shaped like container.c: a host namespace with the
+ * default network on bridge nwbr0 172.18.0.0/16 (no DNS, like C), then per
+ * container Namespace.create + network.connect (loopback left alone, as C
+ * does), 2 rounds of N; each round removed with one bulk disconnect plus
+ * closing the namespaces (C: one group delete plus closing the fds). A
+ * third round brings lo up too (Docker's default), and a fourth is removed
+ * with removeNetwork(force) (bridge included).
+ */
+async function netweaveSide(n: number) {
+  const host = await Namespace.create();
+  const net: Network = await defaultNetwork({ ns: host, subnet: '172.18.0.0/16', bridgeName: 'nwbr0' });
+  const containers: Namespace[] = [];
+  const connectOne = async (loopback: boolean): Promise<Endpoint> => {
+    const c = await Namespace.create();
+    containers.push(c);
+    return net.connect(c, { loopback });
+  };
+  const removeAll = async (): Promise<number> => {
+    const t0 = process.hrtime.bigint();
+    await net.disconnect(net.endpoints);
+    for (const c of containers.splice(0)) c.close();
+    return Number(process.hrtime.bigint() - t0) / 1000;
+  };
+  try {
+    for (let i = 0; i < 5; i++) await connectOne(false); // warm-up
+    await removeAll();
+    const connect: number[] = [];
+    const remove: number[] = [];
+    for (let round = 0; round < 2; round++) {
+      connect.push(...(await timeEach(n, () => connectOne(false))));
+      const last = net.endpoints[net.endpoints.length - 1];
+      if (!last || net.endpoints.length !== n) throw new Error(`netweave connect: ${net.endpoints.length} endpoints, expected ${n}`);
+      remove.push((await removeAll()) / n);
+    }
+    const withLo = summarize(await timeEach(n, () => connectOne(true)));
+    await removeAll();
+
+    // Where the time goes: the same three requests connect makes, timed one by one.
+    const steps: Record<string, number[]> = { netns: [], host_request: [], container_request: [], commit_tag: [] };
+    const brIdx = (await getLink(net.interface!, { ns: host })).index;
+    const slot = (net as unknown as { rec: { slot: number } }).rec.slot;
+    for (let i = 0; i < n; i++) {
+      let t = process.hrtime.bigint();
+      const lap = (k: string) => {
+        const now = process.hrtime.bigint();
+        steps[k].push(Number(now - t) / 1000);
+        t = now;
+      };
+      const c = await Namespace.create();
+      containers.push(c);
+      lap('netns');
+      const id = randomId();
+      const ip = containerAddress(i);
+      const tag = { kind: 'e' as const, id, network: net.id, name: id.slice(0, 12), aliases: [], ifname: 'eth0', ip };
+      const links = await createVethEndpoint(
+        { host, container: c, hostName: linkNames.hostVeth(id), ifname: 'eth0', mac: macFromIp(ip), group: groupOf(slot, 'endpoints'), master: brIdx, pendingTag: encodeTag({ ...tag, kind: 'p' }) },
+        'bench',
+      );
+      lap('host_request');
+      await configureInside({ ns: c, index: links.peerIndex, cidr: `${ip}/16`, gateway: '172.18.0.1', loopback: false, up: true }, 'bench');
+      lap('container_request');
+      await setAlias(host, links.hostIndex, encodeTag(tag), 'bench');
+      lap('commit_tag');
+    }
+    await deleteGroups(host, [groupOf(slot, 'endpoints')], 'bench');
+    for (const c of containers.splice(0)) c.close();
+
+    for (let i = 0; i < n; i++) await connectOne(false);
+    let t0 = process.hrtime.bigint();
+    await removeNetwork(net, { ns: host, force: true });
+    for (const c of containers.splice(0)) c.close();
+    const removeNetworkUs = Number(process.hrtime.bigint() - t0) / 1000 / n;
+    return { connect: summarize(connect), remove: summarize(remove), withLo, steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarize(v)])), removeNetworkUs };
+  } finally {
+    for (const c of containers) c.close();
+    await closeNetworks({ ns: host });
+    host.close();
+  }
+}
 
 const bench: Bench = {
   name: 'container',
   description: `container setup composite: ${N} one at a time, removal by group and by namespace; vs ip per step and ip -batch`,
   async run(): Promise<BenchResult> {
     const c = await runC<CContainer>('container', [N]);
+    const nw = await netweaveSide(N);
     const perStep = summarize(await ipPerStep(IP_PER_STEP));
     const batch = summarize(await ipBatch(IP_BATCH));
     const ms = (us: number) => us / 1000;
@@ -119,7 +203,7 @@ const bench: Bench = {
         {
           metric: `connect one container (median, 2 rounds of ${N})`,
           unit: 'ms/container',
-          pending: PENDING_CONNECT,
+          netweave: ms(nw.connect.median),
           reference: ms(c.connect.median_us),
           referenceName: 'C',
           target: { kind: 'max-ratio', value: 1.2, text: '≤ 1.2× C' },
@@ -127,20 +211,22 @@ const bench: Bench = {
         {
           metric: 'connect vs spawning ip per step (median)',
           unit: 'ms/container',
-          pending: PENDING_CONNECT,
+          netweave: ms(nw.connect.median),
           reference: ms(perStep.median),
           referenceName: 'ip per step',
           target: { kind: 'min-speedup', value: 15, text: '≥ 15× faster' },
         },
         {
-          metric: `remove ${N} containers`,
+          metric: `remove ${N} containers (bulk disconnect + close namespaces; median of 2)`,
           unit: 'ms/container',
-          pending: PENDING_REMOVE,
+          netweave: ms(nw.remove.median),
           reference: ms(c.remove_group.us_per_container),
           referenceName: 'C group',
           target: { kind: 'max-ratio', value: 1.5, text: '≤ 1.5× C group' },
         },
-        { metric: `C: connect (mean of 2×${N}; periodic kernel work gives a tail)`, unit: 'ms/container', reference: ms(c.connect.mean_us), referenceName: 'C' },
+        { metric: `C: connect (mean of 2×${N}; periodic kernel work gives a tail)`, unit: 'ms/container', netweave: ms(nw.connect.mean), reference: ms(c.connect.mean_us), referenceName: 'C' },
+        { metric: 'connect with lo up too (Docker\'s default; C does not)', unit: 'ms/container', netweave: ms(nw.withLo.median), reference: ms(c.connect.median_us), referenceName: 'C' },
+        { metric: `removeNetwork(force) with ${N} endpoints (bridge too) + close namespaces`, unit: 'ms/container', netweave: ms(nw.removeNetworkUs), reference: ms(c.remove_group.us_per_container), referenceName: 'C group' },
         { metric: `C: remove ${N} by dropping namespaces`, unit: 'ms/container', reference: ms(c.remove_netns.us_per_container), referenceName: 'C netns' },
         { metric: `ip -batch per container (3 processes, ${IP_BATCH} containers, median)`, unit: 'ms/container', reference: ms(batch.median), referenceName: 'ip -batch' },
       ],
@@ -148,9 +234,12 @@ const bench: Bench = {
         `C connect steps, median µs: ${Object.entries(c.steps)
           .map(([k, v]) => `${k} ${v.median_us.toFixed(0)}`)
           .join(', ')}`,
+        `netweave connect steps, median µs: ${Object.entries(nw.steps)
+          .map(([k, v]) => `${k} ${v.median.toFixed(0)}`)
+          .join(', ')} (connect = host request [veth + attach + up + pending tag] → container request [up + addr + route] → commit tag)`,
         `ip per step: 7 processes per container (netns add, link add, master, up, eth0 up, addr, route), ${IP_PER_STEP} containers`,
       ],
-      raw: { c, ipPerStepUs: perStep, ipBatchUs: batch },
+      raw: { c, netweave: nw, ipPerStepUs: perStep, ipBatchUs: batch },
     };
   },
 };

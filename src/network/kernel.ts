@@ -1,0 +1,257 @@
+// The rtnetlink requests the network layer composes itself: several
+// messages in one request (one sendmsg, processed by the kernel in order)
+// where the per-object functions would cost one round trip each, and the
+// few reads the object API has no call for (namespace ids, another
+// namespace's links and addresses through IFLA_TARGET_NETNSID).
+import { decodeAddress, checkAddAddress, writeAddressRequest, type Address } from '../address.js';
+import type { NetlinkSocket } from '../engine.js';
+import { NetlinkError } from '../errors.js';
+import { linksFrom, nsFdOf, type Link } from '../link.js';
+import type { Namespace } from '../namespace.js';
+import { checkRoute, writeRouteRequest } from '../route.js';
+import { encodeIfaddrmsg, IFA_TARGET_NETNSID } from '../wire/addr.js';
+import { AF_INET } from '../wire/address.js';
+import { IFF_UP, writeLinkMessage } from '../wire/link.js';
+import {
+  NLM_F_ACK,
+  NLM_F_CREATE,
+  NLM_F_DUMP,
+  NLM_F_ECHO,
+  NLM_F_EXCL,
+  NLM_F_REQUEST,
+  NLMSG_DONE,
+  NLMSG_ERROR,
+  parseError,
+  Writer,
+  type Message,
+} from '../wire/netlink.js';
+import { RTM_DELLINK, RTM_GETADDR, RTM_GETLINK, RTM_GETNSID, RTM_NEWADDR, RTM_NEWLINK, RTM_NEWNSID, RTM_NEWROUTE } from '../wire/rtnetlink.js';
+
+/** Loopback is ifindex 1 in every network namespace (LOOPBACK_IFINDEX). */
+export const LOOPBACK_IFINDEX = 1;
+
+interface Sent {
+  data: Message[];
+  /** The kernel's error per message of the request, by position; undefined = done. */
+  errors: (NetlinkError | undefined)[];
+}
+
+/**
+ * Sends the messages written into w as one request and reports each
+ * message's outcome (an NLMSG_ERROR's seq minus the request's first seq is
+ * the message's position), instead of throwing on the first error.
+ */
+export async function sendEach(sock: NetlinkSocket, w: Writer, count: number, operation: string, subject?: string): Promise<Sent> {
+  const reply = await sock.request(w.finish(), { operation, subject });
+  const errors: (NetlinkError | undefined)[] = new Array(count).fill(undefined);
+  const data: Message[] = [];
+  for (const m of reply.messages) {
+    if (m.type === NLMSG_ERROR) {
+      const e = parseError(m);
+      if (!e.errno) continue;
+      const i = (e.seq - reply.firstSeq) >>> 0;
+      if (i < count && !errors[i]) {
+        errors[i] = new NetlinkError(e.errno, operation, {
+          subject,
+          kernelMessage: e.kernelMessage,
+          attributeOffset: e.attributeOffset,
+          missingAttribute: e.missingAttribute,
+        });
+      }
+    } else if (m.type !== NLMSG_DONE) data.push(m);
+  }
+  return { data, errors };
+}
+
+export interface VethEndpointRequest {
+  /** Where the bridge lives: the host end is born here, enslaved and up. */
+  host: Namespace;
+  /** The container's namespace: the other end is born here as `ifname`. */
+  container: Namespace;
+  hostName: string;
+  ifname: string;
+  /** MAC of the container end. */
+  mac: string;
+  group: number;
+  master: number;
+  mtu?: number;
+  /** The `nw1p` tag: set in the same request, so the link never exists untagged. */
+  pendingTag: string;
+}
+
+export interface VethEndpointLinks {
+  hostIndex: number;
+  /** Index of the container end in its namespace. */
+  peerIndex: number;
+  /** The container namespace's id as the host namespace knows it. */
+  netnsId?: number;
+}
+
+/**
+ * One request on the host namespace's socket:
+ *   ip link add <hostName> group G master <bridge> type veth peer name <ifname> netns <C> address <mac> group G
+ *   ip link set dev <hostName> up alias <pending tag>
+ * The create is echoed (NLM_F_ECHO), which gives the container end's index
+ * (IFLA_LINK) without a lookup.
+ */
+export async function createVethEndpoint(r: VethEndpointRequest, operation: string): Promise<VethEndpointLinks> {
+  const w = new Writer(512);
+  const attrs = { ifname: r.hostName, group: r.group, master: r.master, ...(r.mtu !== undefined ? { mtu: r.mtu } : {}) };
+  const peer = { ifname: r.ifname, group: r.group, address: r.mac, netNsFd: nsFdOf(r.container), ...(r.mtu !== undefined ? { mtu: r.mtu } : {}) };
+  writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, { attrs, kind: 'veth', info: { peer: { attrs: peer } } });
+  // Up in a second message: enslaved first, then up, is cheaper for the kernel than up, then enslaved.
+  writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { flags: IFF_UP, change: IFF_UP }, attrs: { ifname: r.hostName, ifalias: r.pendingTag } });
+  const subject = `${r.hostName} (peer ${r.ifname})`;
+  const sent = await sendEach(r.host.route(), w, 2, operation, subject);
+  if (sent.errors[0]) throw sent.errors[0];
+  const link = linksFrom(sent.data, r.host).find((l) => l.name === r.hostName);
+  if (sent.errors[1] || !link || !link.link) {
+    await deleteLinks(r.host, [link?.index ?? r.hostName], operation).catch(() => {});
+    throw sent.errors[1] ?? new NetlinkError(61 /* ENODATA */, operation, { subject, kernelMessage: 'the kernel did not echo the new link' });
+  }
+  return { hostIndex: link.index, peerIndex: link.link, netnsId: link.linkNetnsId };
+}
+
+export interface InsideRequest {
+  ns: Namespace;
+  index: number;
+  /** "172.18.0.2/16" */
+  cidr: string;
+  /** Default route via this gateway (absent: none). */
+  gateway?: string;
+  loopback: boolean;
+  /** Bring the interface up (a macvlan moved in arrives down). */
+  up: boolean;
+}
+
+/**
+ * One request on the container namespace's socket:
+ *   ip link set dev <if> up; [ip link set dev lo up]; ip addr add <cidr> dev <if>;
+ *   [ip route add default via <gateway> dev <if>]
+ * Resolves whether the default route was added: an existing default route
+ * (the namespace is on another network already) is kept, as Docker keeps
+ * the first network's gateway.
+ */
+export async function configureInside(r: InsideRequest, operation: string): Promise<{ defaultRoute: boolean }> {
+  const w = new Writer(512);
+  const what: string[] = [];
+  if (r.up) {
+    writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: r.index, flags: IFF_UP, change: IFF_UP } });
+    what.push('up');
+  }
+  if (r.loopback) {
+    writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: LOOPBACK_IFINDEX, flags: IFF_UP, change: IFF_UP } });
+    what.push('lo');
+  }
+  writeAddressRequest(w, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, r.index, checkAddAddress(r.cidr, {}, operation));
+  what.push('addr');
+  if (r.gateway !== undefined) {
+    const route = checkRoute({ dst: 'default', gateway: r.gateway }, false, operation);
+    writeRouteRequest(w, RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, route, r.index, []);
+    what.push('route');
+  }
+  const sent = await sendEach(r.ns.route(), w, what.length, operation, r.cidr);
+  let defaultRoute = r.gateway !== undefined;
+  for (const [i, e] of sent.errors.entries()) {
+    if (!e) continue;
+    if (what[i] === 'route' && e.code === 'EEXIST') {
+      defaultRoute = false;
+      continue;
+    }
+    const step = { up: 'bring the interface up', lo: 'bring lo up', addr: `add ${r.cidr}`, route: `add the default route via ${r.gateway}` }[what[i]];
+    throw new NetlinkError(e.errno, operation, { subject: r.cidr, kernelMessage: e.kernelMessage, item: step });
+  }
+  return { defaultRoute };
+}
+
+/** `ip link set dev <index> alias <text>` — the commit marker of connect and createNetwork. */
+export async function setAlias(ns: Namespace, index: number, alias: string, operation: string): Promise<void> {
+  const w = new Writer(320);
+  writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index }, attrs: { ifalias: alias } });
+  await ns.route().call(w.finish(), { operation, subject: `#${index}` });
+}
+
+/**
+ * Deletes links in one request. Several links are first moved into a
+ * scratch group and deleted with one group delete (the kernel's rcu_barrier
+ * is paid once instead of ~16 ms per link): `ip link set dev X group S` …
+ * `ip link del group S`. Links already gone are not an error.
+ */
+export async function deleteLinks(ns: Namespace, links: (number | string)[], operation: string, scratchGroup?: number): Promise<void> {
+  if (links.length === 0) return;
+  const w = new Writer(64 + links.length * 48);
+  if (links.length === 1 || scratchGroup === undefined) {
+    for (const l of links) writeLinkMessage(w, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, typeof l === 'number' ? { ifi: { index: l } } : { attrs: { ifname: l } });
+  } else {
+    for (const l of links) {
+      writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, typeof l === 'number' ? { ifi: { index: l }, attrs: { group: scratchGroup } } : { attrs: { ifname: l, group: scratchGroup } });
+    }
+    writeLinkMessage(w, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, { attrs: { group: scratchGroup } });
+  }
+  const n = links.length === 1 || scratchGroup === undefined ? links.length : links.length + 1;
+  const sent = await sendEach(ns.route(), w, n, operation);
+  const failed = sent.errors.find((e) => e && e.code !== 'ENODEV');
+  if (failed) throw failed;
+}
+
+/** `ip link del group G` for each group, in one request; groups without links are skipped silently. */
+export async function deleteGroups(ns: Namespace, groups: number[], operation: string): Promise<void> {
+  if (groups.length === 0) return;
+  const w = new Writer(64 * groups.length);
+  for (const group of groups) writeLinkMessage(w, RTM_DELLINK, NLM_F_REQUEST | NLM_F_ACK, { attrs: { group } });
+  const sent = await sendEach(ns.route(), w, groups.length, operation);
+  const failed = sent.errors.find((e) => e && e.code !== 'ENODEV');
+  if (failed) throw failed;
+}
+
+// struct rtgenmsg { unsigned char rtgen_family; } (padded to 4)
+const NETNSA_NSID = 1;
+const NETNSA_FD = 3;
+const NETNSA_NSID_NOT_ASSIGNED = -1;
+
+/**
+ * The id the host namespace has for another namespace (RTM_GETNSID with
+ * NETNSA_FD: `ip netns identify`'s lookup), or undefined if it has none —
+ * it gets one when a link pairs the two (a veth across them).
+ */
+export async function namespaceId(host: Namespace, other: Namespace, operation: string): Promise<number | undefined> {
+  const w = new Writer(32);
+  const m = w.begin(RTM_GETNSID, NLM_F_REQUEST);
+  w.struct(1);
+  w.u32(NETNSA_FD, nsFdOf(other));
+  w.end(m);
+  const data = await host.route().call(w.finish(), { operation, subject: 'namespace id' });
+  for (const d of data) {
+    if (d.type !== RTM_NEWNSID || d.payload.length < 4) continue;
+    let id: number | undefined;
+    let off = 4;
+    while (off + 4 <= d.payload.length) {
+      const len = d.payload.readUInt16LE(off);
+      const type = d.payload.readUInt16LE(off + 2) & 0x3fff;
+      if (len < 4) break;
+      if (type === NETNSA_NSID && len >= 8) id = d.payload.readInt32LE(off + 4);
+      off += (len + 3) & ~3;
+    }
+    return id === undefined || id === NETNSA_NSID_NOT_ASSIGNED ? undefined : id;
+  }
+  return undefined;
+}
+
+/** Every link of the namespace the host knows as `netnsId` (a dump with IFLA_TARGET_NETNSID): `ip -target-netnsid N link` as rtnetlink allows it. */
+export async function linksByNsid(host: Namespace, netnsId: number, operation: string): Promise<Link[]> {
+  const w = new Writer(48);
+  writeLinkMessage(w, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, { attrs: { targetNetnsId: netnsId } });
+  const data = await host.route().call(w.finish(), { operation, subject: `netnsid ${netnsId}`, dump: true });
+  return linksFrom(data, host);
+}
+
+/** The IPv4 addresses of the namespace the host knows as `netnsId` (IFA_TARGET_NETNSID). */
+export async function addressesByNsid(host: Namespace, netnsId: number, operation: string): Promise<Address[]> {
+  const w = new Writer(48);
+  const m = w.begin(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
+  encodeIfaddrmsg(w, { family: AF_INET, prefixlen: 0, flags: 0, scope: 0, index: 0 });
+  w.s32(IFA_TARGET_NETNSID, netnsId);
+  w.end(m);
+  const data = await host.route().call(w.finish(), { operation, subject: `netnsid ${netnsId}`, dump: true });
+  return data.filter((d) => d.type === RTM_NEWADDR).map((d) => decodeAddress(d.payload));
+}

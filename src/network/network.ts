@@ -1,0 +1,704 @@
+// A Docker-style network: connect namespaces to it, publish their ports,
+// inspect what the kernel really has. Made by createNetwork / found by
+// loadNetworks (index.ts); the kernel objects are its driver's.
+import { publishPorts, unpublishPort, type PublishedPort } from '../firewall/index.js';
+import { Namespace } from '../namespace.js';
+import * as validate from '../validate.js';
+import { containerResolvConf, hostNameservers } from './dns.js';
+import type { ConnectRequest, EndpointState, NetworkDriver, NetworkRecord } from './drivers/types.js';
+import { argRange, argType, NetworkError } from './errors.js';
+import { AddressPool, canonicalIp } from './ipam.js';
+import { namespaceId } from './kernel.js';
+import type { NetworkManager } from './manager.js';
+import { parsePortSpec, type PortMapping } from './portspec.js';
+import type { Snapshot, Tagged } from './state.js';
+import { encodeTag, firewallTags, groupOf, linkNames, macFromIp, randomId, type EndpointTag, type NetworkTag } from './tags.js';
+
+/** Where to connect: a Namespace, a process id (its namespace), or a /run/netns name. */
+export type ConnectTarget = Namespace | number | { pid: number } | string;
+
+export interface ConnectOptions {
+  /** A static address in the subnet (`docker network connect --ip`); default: the lowest free one. */
+  ip?: string;
+  /** The container end's MAC (`--mac-address`); default 02:42 + the IPv4 address, as Docker did. */
+  mac?: string;
+  /** More names the container answers to on this network (`--alias`). */
+  aliases?: string[];
+  /** The container's name on this network (its DNS name); default the endpoint id's first 12 digits. */
+  name?: string;
+  /** The interface inside the namespace; default eth0, eth1 … by the order of connects from this process. */
+  interfaceName?: string;
+  /** Bring lo up in the namespace, as Docker does (default true; the embedded DNS needs it). */
+  loopback?: boolean;
+}
+
+const CONNECT_KEYS = new Set(['ip', 'mac', 'aliases', 'name', 'interfaceName', 'loopback']);
+
+/**
+ * A namespace's membership of a network, as `docker network inspect`
+ * lists it. `ns` (not enumerable) is the namespace, when this process has a
+ * handle on it.
+ */
+export interface Endpoint {
+  readonly id: string;
+  /** Its DNS name on the network. */
+  readonly name: string;
+  readonly network: string;
+  readonly networkId: string;
+  readonly driver: string;
+  /** The interface inside the namespace (eth0). */
+  readonly interface?: string;
+  /** The host end of its veth. */
+  readonly hostInterface?: string;
+  readonly ip?: string;
+  readonly prefixLength?: number;
+  /** "172.18.0.2/16" */
+  readonly address?: string;
+  readonly mac?: string;
+  readonly gateway?: string;
+  /** Whether connect gave the namespace its default route (the first network of a namespace does). */
+  readonly defaultRoute: boolean;
+  readonly aliases: readonly string[];
+  /** The /etc/resolv.conf the runtime should give the container. */
+  readonly resolvConf: string;
+  /** Ports published to it, as the firewall has them. */
+  readonly ports: readonly PublishedPort[];
+  readonly ns?: Namespace;
+}
+
+export interface EndpointInspect extends Omit<Endpoint, 'ns'> {
+  healthy: boolean;
+  /** What the kernel lacks of what connect made (empty when healthy). */
+  problems: string[];
+}
+
+export interface IncompleteEndpoint {
+  /** The link left behind (host end, or the link inside the container). */
+  link: string;
+  ip?: string;
+  name?: string;
+  reason: string;
+}
+
+/** `docker network inspect`, checked against the kernel. */
+export interface NetworkInspect {
+  name: string;
+  id: string;
+  driver: string;
+  scope: 'local';
+  subnet?: string;
+  gateway?: string;
+  ipRange?: string;
+  internal: boolean;
+  /** The default network (`bridge`): no DNS, like Docker's. */
+  default: boolean;
+  /** The embedded DNS serves this network's names. */
+  dns: boolean;
+  options: Record<string, string>;
+  /** The network's own link (bridge, or a macvlan/ipvlan network's anchor). */
+  interface?: string;
+  /** The interface group its endpoints are in (`ip link del group N` removes them all). */
+  linkGroup?: number;
+  healthy: boolean;
+  problems: string[];
+  endpoints: EndpointInspect[];
+  /** Half-made endpoints (a connect that did not finish); prune() removes them. */
+  incomplete: IncompleteEndpoint[];
+  ports: PublishedPort[];
+  /** Driver facts (overlay: vxlan device and peers). */
+  details?: Record<string, unknown>;
+}
+
+/** The endpoint the layer keeps: the driver's state and the public view. */
+export interface EndpointRecord {
+  state: EndpointState;
+  view: Endpoint & { ports: PublishedPort[] };
+  /** Identity of the namespace ("dev:ino"), when known. */
+  key?: string;
+  /** The manager's clock when it was made (refresh drops only what it could have seen). */
+  born: number;
+}
+
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+
+export function checkDnsName(v: unknown, arg: string): string {
+  if (typeof v !== 'string' || !NAME_RE.test(v) || v.length > 63) {
+    throw argType(`${arg} must be a name of letters, digits, '_', '.' and '-' (at most 63, starting with a letter or digit), got ${JSON.stringify(v)}`);
+  }
+  return v;
+}
+
+export function nsKey(ns: Namespace): string {
+  return ns.identity().join(':');
+}
+
+export class Network {
+  readonly id: string;
+  readonly name: string;
+  readonly driver: string;
+  readonly subnet?: string;
+  readonly gateway?: string;
+  readonly ipRange?: string;
+  readonly internal: boolean;
+  /** The default network (`bridge`). */
+  readonly isDefault: boolean;
+  readonly options: Readonly<Record<string, string>>;
+  declare readonly ns: Namespace;
+
+  /** @internal */ readonly rec: NetworkRecord;
+  /** @internal */ readonly impl: NetworkDriver;
+  /** @internal */ readonly manager: NetworkManager;
+  /** @internal */ readonly eps = new Map<string, EndpointRecord>();
+  /** @internal Addresses handed out to connects still running. */ readonly inflightIps = new Set<string>();
+  /** @internal Endpoint ids of connects still running. */ readonly inflightIds = new Set<string>();
+  /** @internal Namespaces being connected. */ private readonly connecting = new Set<string>();
+  /** @internal Names claimed by connects still running (lowercase). */ private readonly connectingNames = new Set<string>();
+  /** @internal Endpoints by namespace identity. */ private readonly byKey = new Map<string, EndpointRecord>();
+  /** @internal Endpoints by name and alias (lowercase). */ private readonly names = new Map<string, EndpointRecord>();
+  /** @internal The key each record is filed under. */ private readonly indexed = new Map<EndpointRecord, string | undefined>();
+  /** @internal Endpoints known only by namespace id. */ private unkeyed = 0;
+  /** @internal */ removing = false;
+  /** @internal */ born: number;
+
+  /** @internal */
+  constructor(manager: NetworkManager, impl: NetworkDriver, tag: NetworkTag, slot: number, born: number) {
+    this.manager = manager;
+    this.impl = impl;
+    this.id = tag.id;
+    this.name = tag.name;
+    this.driver = tag.driver;
+    if (tag.subnet !== undefined) this.subnet = tag.subnet;
+    if (tag.gateway !== undefined) this.gateway = tag.gateway;
+    if (tag.ipRange !== undefined) this.ipRange = tag.ipRange;
+    this.internal = tag.internal;
+    this.isDefault = tag.isDefault;
+    this.options = Object.freeze({ ...tag.options });
+    this.born = born;
+    Object.defineProperty(this, 'ns', { value: manager.ns, enumerable: false });
+    for (const k of ['rec', 'impl', 'manager', 'eps', 'inflightIps', 'inflightIds', 'connecting', 'connectingNames', 'byKey', 'names', 'indexed', 'unkeyed', 'removing', 'born']) {
+      Object.defineProperty(this, k, { enumerable: false });
+    }
+    const pool = tag.subnet !== undefined ? newPool(tag) : undefined;
+    this.rec = {
+      id: tag.id,
+      name: tag.name,
+      driver: tag.driver,
+      ...(tag.subnet !== undefined ? { subnet: tag.subnet, prefixLength: Number(tag.subnet.split('/')[1]) } : {}),
+      ...(tag.gateway !== undefined ? { gateway: tag.gateway } : {}),
+      ...(tag.ipRange !== undefined ? { ipRange: tag.ipRange } : {}),
+      internal: tag.internal,
+      isDefault: tag.isDefault,
+      options: { ...tag.options },
+      ns: manager.ns,
+      slot,
+      ...(pool ? { pool } : {}),
+    };
+    Object.defineProperty(this, 'rec', { enumerable: false });
+  }
+
+  /** The network's own interface (bridge, or a macvlan/ipvlan network's anchor). */
+  get interface(): string | undefined {
+    return this.rec.link?.name;
+  }
+
+  /** Whether the embedded DNS serves this network (user-defined networks of drivers with DNS). */
+  get dns(): boolean {
+    return this.impl.features.dns && !this.isDefault;
+  }
+
+  /** The endpoints this process knows (call inspect() or loadNetworks() to re-read the kernel). */
+  get endpoints(): Endpoint[] {
+    return [...this.eps.values()].map((r) => r.view);
+  }
+
+  /** An endpoint by id, id prefix (≥ 4 digits) or name. */
+  endpoint(ref: string | Endpoint): Endpoint | undefined {
+    return this.recordOf(ref)?.view;
+  }
+
+  /** @internal */
+  recordOf(ref: string | Endpoint): EndpointRecord | undefined {
+    if (typeof ref === 'object' && ref !== null) return this.eps.get(ref.id);
+    if (typeof ref !== 'string') return undefined;
+    const byId = this.eps.get(ref);
+    if (byId) return byId;
+    for (const r of this.eps.values()) if (r.view.name === ref) return r;
+    if (/^[0-9a-f]{4,}$/.test(ref)) {
+      const m = [...this.eps.values()].filter((r) => r.view.id.startsWith(ref));
+      if (m.length === 1) return m[0];
+    }
+    return undefined;
+  }
+
+  /**
+   * Connects a namespace: `docker network connect [--ip IP] [--alias A] NET CONTAINER`.
+   * For bridge networks: a veth pair with its container end born inside
+   * the namespace under its final name, the host end on the bridge and up,
+   * and inside: the interface up, lo up, the address, the default route (if
+   * the namespace has none yet) — three requests, each one message batch.
+   * The endpoint's tag is written last: a connect cut short leaves only what
+   * inspect reports as incomplete and prune() removes. On user-defined
+   * networks the namespace then resolves the others' names at 127.0.0.11.
+   *
+   * Refusals (before anything is made): the namespace is already on the
+   * network, or the name is taken (NetworkError EEXIST); the address is
+   * taken or outside the subnet, or none is left (IpamError EADDRINUSE /
+   * EADDRNOTAVAIL).
+   */
+  async connect(target?: ConnectTarget, opts: ConnectOptions = {}): Promise<Endpoint> {
+    const operation = 'connect';
+    if (typeof opts !== 'object' || opts === null) throw argType('connect: options must be an object');
+    for (const k of Object.keys(opts)) if (!CONNECT_KEYS.has(k)) throw argType(`connect: unknown option ${JSON.stringify(k)} (known: ${[...CONNECT_KEYS].join(', ')})`);
+    const aliases = opts.aliases === undefined ? [] : checkAliases(opts.aliases);
+    const name = opts.name === undefined ? undefined : checkDnsName(opts.name, 'name');
+    const ifname = opts.interfaceName === undefined ? undefined : validate.ifname(opts.interfaceName, 'interfaceName');
+    const mac = opts.mac === undefined ? undefined : validate.mac(opts.mac, 'mac');
+    if (mac !== undefined && (parseInt(mac.slice(0, 2), 16) & 1) === 1) throw argType(`mac ${mac} is a multicast address`);
+    if (opts.loopback !== undefined && typeof opts.loopback !== 'boolean') throw argType('loopback must be a boolean');
+    const ip = opts.ip === undefined ? undefined : canonicalIp(validate.ip(opts.ip, 'ip'), 'ip');
+    if (ip !== undefined && !this.impl.features.ipam) throw new NetworkError('EOPNOTSUPP', operation, `the ${this.driver} network has no addresses to choose from`, { network: this.name });
+    const { ns, owned } = this.resolveTarget(target);
+    try {
+      return await this.connectNs(ns, owned, { ip, mac, aliases, name, ifname, loopback: opts.loopback ?? true });
+    } catch (e) {
+      if (owned) ns.close();
+      throw e;
+    }
+  }
+
+  private resolveTarget(target: ConnectTarget | undefined): { ns: Namespace; owned: boolean } {
+    if (target === undefined) {
+      if (this.driver !== 'host') throw argType(`connect: a namespace is required (a Namespace, a pid or a /run/netns name) for a ${this.driver} network`);
+      return { ns: this.ns, owned: false };
+    }
+    if (target instanceof Namespace) return { ns: target, owned: false };
+    if (typeof target === 'number' || (typeof target === 'object' && target !== null && 'pid' in target)) {
+      const pid = typeof target === 'number' ? target : target.pid;
+      if (!Number.isInteger(pid) || pid <= 0) throw argType('connect: pid must be a positive integer');
+      return { ns: Namespace.open({ pid }), owned: true };
+    }
+    if (typeof target === 'string') return { ns: Namespace.open(target), owned: true };
+    throw argType('connect: target must be a Namespace, a pid, { pid } or a /run/netns name');
+  }
+
+  private async connectNs(
+    ns: Namespace,
+    owned: boolean,
+    o: { ip?: string; mac?: string; aliases: string[]; name?: string; ifname?: string; loopback: boolean },
+  ): Promise<Endpoint> {
+    const operation = 'connect';
+    if (this.removing || !this.manager.networks.has(this.id)) throw new NetworkError('ENOENT', operation, `network ${this.name} was removed`, { network: this.name });
+    const key = nsKey(ns);
+    if (this.connecting.has(key) || this.byKey.has(key)) {
+      throw new NetworkError('EEXIST', operation, `this namespace is already connected to network ${this.name}`, { network: this.name });
+    }
+    const id = randomId();
+    const epName = o.name ?? id.slice(0, 12);
+    for (const n of [epName, ...o.aliases]) {
+      const other = this.names.get(n.toLowerCase());
+      if (other || this.connectingNames.has(n.toLowerCase())) {
+        throw new NetworkError('EEXIST', operation, `the name ${n} is already used on network ${this.name}${other ? ` (by endpoint ${other.view.name})` : ''}`, { network: this.name });
+      }
+    }
+    const inNs = this.manager.endpointsIn(key);
+    const ifname = o.ifname ?? `eth${inNs.length}`;
+    const defaultRoute = !this.internal && inNs.every((r) => !r.state.defaultRoute);
+    const claimed = [epName, ...o.aliases].map((n) => n.toLowerCase());
+    this.connecting.add(key);
+    for (const n of claimed) this.connectingNames.add(n);
+    let ip: string | undefined;
+    try {
+      // Loaded endpoints whose namespace this process has no handle on are known by namespace id only.
+      if (this.unkeyed > 0) {
+        const nsid = await namespaceId(this.ns, ns, operation);
+        if (nsid !== undefined && [...this.eps.values()].some((r) => r.state.netnsId === nsid)) {
+          throw new NetworkError('EEXIST', operation, `this namespace is already connected to network ${this.name}`, { network: this.name });
+        }
+      }
+      if (this.impl.features.ipam) {
+        ip = this.rec.pool!.allocate(o.ip);
+        this.inflightIps.add(ip);
+      }
+      const tag: EndpointTag = { kind: 'e', id, network: this.id, name: epName, aliases: o.aliases, ifname, ...(ip !== undefined ? { ip } : {}) };
+      if (ns.name !== undefined) tag.nsName = ns.name;
+      if (o.mac !== undefined && (ip === undefined || o.mac !== macFromIp(ip))) tag.mac = o.mac;
+      encodeTag(tag, operation); // refuses what would not fit before anything is made
+      const req: ConnectRequest = { operation, ns, tag, ifname, loopback: o.loopback, defaultRoute, ...(ip !== undefined ? { ip } : {}), ...(o.mac ? { mac: o.mac } : {}) };
+      this.inflightIds.add(id);
+      let state: EndpointState;
+      try {
+        state = await this.impl.connect(this.rec, req);
+      } finally {
+        this.inflightIds.delete(id);
+      }
+      state.ownsNs = owned;
+      const rec = this.addRecord(state, key);
+      if (this.dns) {
+        try {
+          await this.manager.dnsJoin(this, rec);
+        } catch (e) {
+          this.eps.delete(id);
+          await this.impl.disconnect(this.rec, [state], { operation, all: false }).catch(() => {});
+          throw e;
+        }
+      }
+      return rec.view;
+    } catch (e) {
+      if (ip !== undefined && !this.eps.has(id)) this.rec.pool!.release(ip);
+      throw e;
+    } finally {
+      if (ip !== undefined) this.inflightIps.delete(ip);
+      this.connecting.delete(key);
+      for (const n of claimed) this.connectingNames.delete(n);
+    }
+  }
+
+  /** @internal Registers an endpoint (made here or found in the kernel). */
+  addRecord(state: EndpointState, key: string | undefined, ports: PublishedPort[] = []): EndpointRecord {
+    const rec: EndpointRecord = { state, view: this.view(state, ports), born: this.manager.tick(), ...(key !== undefined ? { key } : {}) };
+    this.eps.set(state.tag.id, rec);
+    this.index(rec);
+    return rec;
+  }
+
+  /** @internal Files a record under its namespace and names (call again after its key changes). */
+  index(rec: EndpointRecord): void {
+    this.unindex(rec);
+    if (rec.key !== undefined) {
+      this.byKey.set(rec.key, rec);
+      this.manager.indexEndpoint(rec);
+    } else if (rec.state.netnsId !== undefined) this.unkeyed++;
+    for (const n of [rec.view.name, ...rec.view.aliases]) this.names.set(n.toLowerCase(), rec);
+    this.indexed.set(rec, rec.key);
+  }
+
+  private unindex(rec: EndpointRecord): void {
+    if (!this.indexed.has(rec)) return;
+    const key = this.indexed.get(rec);
+    this.indexed.delete(rec);
+    if (key !== undefined) {
+      if (this.byKey.get(key) === rec) this.byKey.delete(key);
+      this.manager.unindexEndpoint(rec, key);
+    } else if (rec.state.netnsId !== undefined) this.unkeyed--;
+    for (const n of [rec.view.name, ...rec.view.aliases]) if (this.names.get(n.toLowerCase()) === rec) this.names.delete(n.toLowerCase());
+  }
+
+  private view(s: EndpointState, ports: PublishedPort[]): Endpoint & { ports: PublishedPort[] } {
+    const t = s.tag;
+    const ip = t.ip;
+    const v: Endpoint & { ports: PublishedPort[] } = {
+      id: t.id,
+      name: t.name,
+      network: this.name,
+      networkId: this.id,
+      driver: this.driver,
+      ...(this.driver !== 'host' && this.driver !== 'none' ? { interface: t.ifname } : {}),
+      ...(this.impl.name === 'bridge' || this.impl.name === 'overlay' ? { hostInterface: linkNames.hostVeth(t.id) } : {}),
+      ...(ip !== undefined ? { ip } : {}),
+      ...(ip !== undefined && this.rec.prefixLength !== undefined ? { prefixLength: this.rec.prefixLength, address: `${ip}/${this.rec.prefixLength}` } : {}),
+      ...(this.impl.features.ipam && ip !== undefined && this.impl.name !== 'ipvlan' ? { mac: t.mac ?? macFromIp(ip) } : t.mac ? { mac: t.mac } : {}),
+      ...((s.gateway ?? this.gateway) !== undefined && !this.internal ? { gateway: s.gateway ?? this.gateway } : {}),
+      defaultRoute: s.defaultRoute,
+      aliases: [...t.aliases],
+      resolvConf: this.dns ? embeddedResolvConf() : hostResolvConf(),
+      ports,
+    };
+    Object.defineProperty(v, 'ns', { get: () => s.ns, enumerable: false });
+    return v;
+  }
+
+  /**
+   * Disconnects endpoints: `docker network disconnect NET CONTAINER`. Their
+   * published ports and DNS names go first, then the links — several at
+   * once in one request and one interface-group delete (the kernel's
+   * ~16 ms rcu_barrier paid once, not per link). Addresses go back to the
+   * pool. Endpoints already gone (their namespace was deleted) are just
+   * forgotten.
+   */
+  async disconnect(endpoints: Endpoint | string | readonly (Endpoint | string)[]): Promise<void> {
+    const operation = 'disconnect';
+    const list = Array.isArray(endpoints) ? endpoints : [endpoints];
+    const recs: EndpointRecord[] = [];
+    for (const [i, ref] of list.entries()) {
+      const r = this.recordOf(ref as Endpoint | string);
+      if (!r) throw new NetworkError('ENOENT', operation, `no endpoint ${typeof ref === 'string' ? ref : (ref as Endpoint)?.id ?? `#${i}`} on network ${this.name}`, { network: this.name });
+      if (!recs.includes(r)) recs.push(r);
+    }
+    if (recs.length === 0) return;
+    const all = recs.length === this.eps.size && this.inflightIds.size === 0;
+    await this.unpublishAll(recs);
+    for (const r of recs) this.eps.delete(r.state.tag.id);
+    try {
+      if (this.dns) await Promise.all(recs.map((r) => this.manager.dnsLeave(this, r)));
+      await this.impl.disconnect(this.rec, recs.map((r) => r.state), { operation, all });
+    } finally {
+      for (const r of recs) this.forget(r);
+    }
+  }
+
+  /** @internal Drops an endpoint's bookkeeping (address, namespace handle). */
+  forget(r: EndpointRecord): void {
+    this.eps.delete(r.state.tag.id);
+    this.unindex(r);
+    if (r.state.tag.ip && this.rec.pool?.has(r.state.tag.ip) && r.state.tag.ip !== this.gateway) this.rec.pool.release(r.state.tag.ip);
+    if (r.state.ownsNs && r.state.ns && !this.manager.usesNs(r.state.ns)) r.state.ns.close();
+  }
+
+  private async unpublishAll(recs: EndpointRecord[]): Promise<void> {
+    for (const r of recs) {
+      for (const p of [...r.view.ports]) {
+        await unpublishPort({ ns: this.ns, hostPort: p.hostPort, protocol: p.protocol, ...(p.hostIp ? { hostIp: p.hostIp } : {}) });
+        r.view.ports.splice(r.view.ports.indexOf(p), 1);
+      }
+    }
+  }
+
+  /**
+   * Publishes ports of an endpoint: `docker run -p …` / `docker port`.
+   * Takes Docker's forms — "80" (a free host port), "8080:80",
+   * "127.0.0.1:8080:80", "127.0.0.1::80", "8000-8010:80" (a free one of the
+   * range), "53/udp" — one spec or several, all published or none.
+   * Resolves what was published (host ports picked included); each port is
+   * tagged with the network and endpoint ids in the kernel. Refused: a
+   * host port already published or bound (FirewallError EADDRINUSE); sctp,
+   * or a driver without NAT through the host (NetworkError EOPNOTSUPP).
+   */
+  async publish(endpoint: Endpoint | string, specs: string | readonly string[], opts: { portRange?: [number, number] } = {}): Promise<PublishedPort[]> {
+    const operation = 'publish';
+    const list = typeof specs === 'string' ? [specs] : specs;
+    if (!Array.isArray(list) || list.length === 0) throw argType('publish: specs must be a port spec or a non-empty array of them');
+    const mappings: PortMapping[] = list.flatMap((s, i) => parsePortSpec(s, Array.isArray(specs) ? `specs[${i}]` : 'spec'));
+    const r = this.recordOf(endpoint);
+    if (!r) throw new NetworkError('ENOENT', operation, `no endpoint ${typeof endpoint === 'string' ? endpoint : endpoint?.id} on network ${this.name}`, { network: this.name });
+    if (!this.impl.features.publish) throw new NetworkError('EOPNOTSUPP', operation, `ports cannot be published on a ${this.driver} network (no NAT through this host)`, { network: this.name });
+    if (this.internal) throw new NetworkError('EOPNOTSUPP', operation, `network ${this.name} is internal: nothing reaches it from outside`, { network: this.name });
+    const ip = r.state.tag.ip!;
+    const tag = firewallTags.port(this.id, r.state.tag.id);
+    const requests = mappings.map((m) => {
+      if (m.protocol === 'sctp') throw new NetworkError('EOPNOTSUPP', operation, 'sctp ports cannot be published (tcp and udp can)', { network: this.name });
+      const hostIp = m.hostIp ?? this.options.hostip;
+      return {
+        protocol: m.protocol,
+        to: `${ip}:${m.containerPort}`,
+        tag,
+        ...(hostIp !== undefined && hostIp !== '0.0.0.0' ? { hostIp } : {}),
+        ...(m.hostPortEnd !== undefined ? { portRange: [m.hostPort!, m.hostPortEnd] as [number, number] } : m.hostPort !== undefined ? { hostPort: m.hostPort } : {}),
+        ...(m.hostPort === undefined && opts.portRange ? { portRange: opts.portRange } : {}),
+      };
+    });
+    const published = await publishPorts(requests, { ns: this.ns });
+    r.view.ports.push(...published);
+    return published;
+  }
+
+  /** Unpublishes an endpoint's ports (all, or those given): `nft delete element …`. Resolves how many went. */
+  async unpublish(endpoint: Endpoint | string, ports?: readonly { hostPort: number; protocol: 'tcp' | 'udp'; hostIp?: string }[]): Promise<number> {
+    const r = this.recordOf(endpoint);
+    if (!r) throw new NetworkError('ENOENT', 'unpublish', `no endpoint ${typeof endpoint === 'string' ? endpoint : endpoint?.id} on network ${this.name}`, { network: this.name });
+    const which = ports ?? [...r.view.ports];
+    let n = 0;
+    for (const p of which) {
+      if (await unpublishPort({ ns: this.ns, hostPort: p.hostPort, protocol: p.protocol, ...(p.hostIp ? { hostIp: p.hostIp } : {}) })) n++;
+      const i = r.view.ports.findIndex((q) => q.hostPort === p.hostPort && q.protocol === p.protocol && q.hostIp === p.hostIp);
+      if (i >= 0) r.view.ports.splice(i, 1);
+    }
+    return n;
+  }
+
+  /**
+   * `docker network inspect`, from the kernel: re-reads it (as loadNetworks
+   * does), then checks the network's objects and each endpoint's — the host
+   * end on the bridge and up, the container end up with its address (read
+   * through the host's socket by namespace id), the default route when this
+   * process has the namespace. Half-made endpoints are listed apart, never
+   * as endpoints.
+   */
+  async inspect(): Promise<NetworkInspect> {
+    const snap = await this.manager.refresh('inspect');
+    return this.inspectWith(snap);
+  }
+
+  /** @internal */
+  async inspectWith(snap: Snapshot): Promise<NetworkInspect> {
+    const problems = this.impl.features.predefined ? [] : await this.impl.verify(this.rec, snap);
+    const endpoints = await Promise.all(
+      [...this.eps.values()].map(async (r): Promise<EndpointInspect> => {
+        const p = await this.impl.verifyEndpoint(this.rec, r.state, snap);
+        const { ...fields } = r.view;
+        return { ...fields, ports: [...r.view.ports], healthy: p.length === 0, problems: p };
+      }),
+    );
+    const incomplete: IncompleteEndpoint[] = [];
+    for (const t of this.impl.endpointsOf(this.rec, snap) as (Tagged<EndpointTag> & { ns?: Namespace })[]) {
+      if (t.tag.kind === 'p' && !this.inflightIds.has(t.tag.id)) {
+        incomplete.push({ link: t.link.name, name: t.tag.name, ...(t.tag.ip ? { ip: t.tag.ip } : {}), reason: 'connect did not finish (no commit tag)' });
+      }
+    }
+    for (const s of snap.strays) {
+      const g = s.link.group;
+      if (g === this.group('endpoints') || g === this.group('scratch')) incomplete.push({ link: s.link.name, reason: s.reason });
+    }
+    const details = this.impl.details ? await this.impl.details(this.rec, snap) : undefined;
+    return {
+      name: this.name,
+      id: this.id,
+      driver: this.driver,
+      scope: 'local',
+      ...(this.subnet !== undefined ? { subnet: this.subnet } : {}),
+      ...(this.gateway !== undefined ? { gateway: this.gateway } : {}),
+      ...(this.ipRange !== undefined ? { ipRange: this.ipRange } : {}),
+      internal: this.internal,
+      default: this.isDefault,
+      dns: this.dns,
+      options: { ...this.options },
+      ...(this.rec.link ? { interface: this.rec.link.name } : {}),
+      ...(this.impl.features.predefined ? {} : { linkGroup: this.group('endpoints') }),
+      healthy: problems.length === 0 && endpoints.every((e) => e.healthy),
+      problems,
+      endpoints,
+      incomplete,
+      ports: endpoints.flatMap((e) => e.ports),
+      ...(details ? { details } : {}),
+    };
+  }
+
+  /** @internal */
+  group(role: 'endpoints' | 'infra' | 'scratch' | 'reap'): number {
+    return groupOf(this.rec.slot, role);
+  }
+
+  /** Removes the network: `docker network rm`. See removeNetwork. */
+  remove(opts: { force?: boolean } = {}): Promise<void> {
+    return this.manager.remove(this, opts);
+  }
+
+  /** @internal Brings the endpoints in line with a snapshot: new ones adopted, vanished ones forgotten, ports attached. */
+  reconcile(snap: Snapshot, since: number): void {
+    const found = this.impl.endpointsOf(this.rec, snap) as (Tagged<EndpointTag> & { ns?: Namespace })[];
+    const link = snap.networks.get(this.id)?.link;
+    if (link) this.rec.link = { name: link.name, index: link.index };
+    if (this.rec.subnet !== undefined) {
+      const pool = newPool({ subnet: this.rec.subnet, gateway: this.gateway, ipRange: this.ipRange });
+      for (const f of found) if (f.tag.ip) reserve(pool, f.tag.ip);
+      for (const ip of this.inflightIps) reserve(pool, ip);
+      for (const r of this.eps.values()) if (r.born > since && r.state.tag.ip) reserve(pool, r.state.tag.ip);
+      (this.rec as { pool?: AddressPool }).pool = pool;
+    }
+    const seen = new Set<string>();
+    for (const f of found) {
+      if (f.tag.kind !== 'e') continue;
+      seen.add(f.tag.id);
+      const ports = snap.ports.filter((p) => p.tag === firewallTags.port(this.id, f.tag.id));
+      const have = this.eps.get(f.tag.id);
+      if (have) {
+        if (f.ns) {
+          // Found inside a namespace (stacked drivers): keep our handle, or adopt the scan's.
+          if (!have.state.ns || have.state.ns.fd < 0) {
+            have.state.ns = f.ns;
+            have.state.ownsNs = true;
+            have.key = nsKey(f.ns);
+            this.index(have);
+          } else if (f.ns !== have.state.ns) f.ns.close();
+          have.state.peerIndex = f.link.index;
+        } else {
+          have.state.hostIndex = f.link.index;
+          have.state.peerIndex = f.link.link;
+          if (f.link.linkNetnsId !== undefined && have.state.netnsId !== f.link.linkNetnsId) {
+            this.unindex(have);
+            have.state.netnsId = f.link.linkNetnsId;
+            this.index(have);
+          }
+        }
+        have.view.ports.splice(0, have.view.ports.length, ...ports);
+        continue;
+      }
+      const state: EndpointState = f.ns
+        ? { tag: f.tag, ns: f.ns, ownsNs: true, peerIndex: f.link.index, defaultRoute: false }
+        : { tag: f.tag, ownsNs: false, hostIndex: f.link.index, peerIndex: f.link.link, defaultRoute: false, ...(f.link.linkNetnsId !== undefined ? { netnsId: f.link.linkNetnsId } : {}) };
+      // The kernel does not say whether this endpoint added the namespace's default route; the first network's does.
+      state.defaultRoute = !this.internal && this.gateway !== undefined;
+      this.addRecord(state, f.ns ? nsKey(f.ns) : undefined, ports);
+    }
+    for (const r of [...this.eps.values()]) {
+      if (!seen.has(r.state.tag.id) && r.born <= since && !this.impl.features.predefined) this.forget(r);
+    }
+  }
+
+  /**
+   * @internal Reopens the namespace of an endpoint found in the kernel, from
+   * its tag (/run/netns name or pid), checking it is the same namespace
+   * (same id in the host namespace). False when it cannot.
+   */
+  async reopen(r: EndpointRecord): Promise<boolean> {
+    if (r.state.ns && r.state.ns.fd >= 0) return true;
+    const t = r.state.tag;
+    let ns: Namespace | undefined;
+    try {
+      if (t.nsName !== undefined) ns = Namespace.open(t.nsName);
+      else if (t.pid !== undefined) ns = Namespace.open({ pid: t.pid });
+    } catch {
+      return false;
+    }
+    if (!ns) return false;
+    const id = await namespaceId(this.ns, ns, 'loadNetworks').catch(() => undefined);
+    if (r.state.netnsId === undefined || id !== r.state.netnsId) {
+      ns.close();
+      return false;
+    }
+    r.state.ns = ns;
+    r.state.ownsNs = true;
+    r.key = nsKey(ns);
+    this.index(r);
+    return true;
+  }
+
+  toJSON(): object {
+    return {
+      id: this.id,
+      name: this.name,
+      driver: this.driver,
+      subnet: this.subnet,
+      gateway: this.gateway,
+      ipRange: this.ipRange,
+      internal: this.internal,
+      default: this.isDefault,
+      options: this.options,
+      interface: this.interface,
+    };
+  }
+}
+
+function newPool(t: { subnet?: string; gateway?: string; ipRange?: string }): AddressPool {
+  return new AddressPool({ subnet: t.subnet!, gateway: t.gateway ?? null, strategy: 'lowest', ...(t.ipRange !== undefined ? { ipRange: t.ipRange } : {}) });
+}
+
+function reserve(pool: AddressPool, ip: string): void {
+  try {
+    pool.reserve(ip);
+  } catch {
+    // an address outside the pool (the kernel holds something odd): not ours to hand out anyway
+  }
+}
+
+function checkAliases(v: unknown): string[] {
+  if (!Array.isArray(v)) throw argType('aliases must be an array of names');
+  const out = v.map((a, i) => checkDnsName(a, `aliases[${i}]`));
+  if (new Set(out.map((a) => a.toLowerCase())).size !== out.length) throw argRange('aliases lists a name twice');
+  return out;
+}
+
+let embedded: string | undefined;
+let fromHost: string | undefined;
+
+function embeddedResolvConf(): string {
+  return (embedded ??= containerResolvConf());
+}
+
+/** resolv.conf for networks without the embedded DNS: the host's nameservers (read once), minus loopback ones a container cannot reach. */
+function hostResolvConf(): string {
+  if (fromHost === undefined) {
+    const servers = hostNameservers().filter((s) => !s.startsWith('127.') && s !== '::1');
+    fromHost = servers.length ? servers.map((s) => `nameserver ${s}\n`).join('') : '# no nameserver the container can reach (the host uses a local resolver)\n';
+  }
+  return fromHost;
+}
