@@ -1,0 +1,345 @@
+// Bridge networks end to end, in throw-away namespaces: the default network
+// and a user-defined one on a "host" namespace whose uplink leads to an
+// "outside" namespace. Every claim is checked against what the kernel has
+// (ip -j as the oracle, the firewall read back) and with real traffic.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import dgram from 'node:dgram';
+import dnsPacket from 'dns-packet';
+import { FirewallError, listIsolations, listMasquerades, listPublishedPorts } from '../src/firewall/index.js';
+import { listLinks } from '../src/link.js';
+import type { Namespace } from '../src/namespace.js';
+import { IpamError } from '../src/network/ipam.js';
+import {
+  configureNetworkDns,
+  closeNetworks,
+  createNetwork,
+  defaultNetwork,
+  listNetworks,
+  NetworkError,
+  removeNetwork,
+  type Endpoint,
+  type Network,
+} from '../src/network/index.js';
+import { ipJson } from './helpers.js';
+import { ask, HOST_IP, NsScope, OUTSIDE_IP, resolveA, tcpServer, udpAsk, udpEcho, unreachable, world } from './network-helpers.js';
+
+const scope = new NsScope();
+let host: Namespace;
+let outside: Namespace;
+let upstream: dgram.Socket;
+const closers: { close(): unknown }[] = [];
+
+beforeAll(async () => {
+  ({ host, outside } = await world(scope));
+  // An upstream DNS server for names the networks do not know, in this process's own namespace
+  // (the embedded server forwards from there): every A query gets 198.51.100.7.
+  upstream = dgram.createSocket('udp4');
+  upstream.on('message', (m, r) => {
+    const q = dnsPacket.decode(m);
+    const a = dnsPacket.encode({
+      type: 'response',
+      id: q.id,
+      flags: dnsPacket.RECURSION_AVAILABLE,
+      questions: q.questions,
+      answers: (q.questions ?? []).map((x) => ({ type: 'A' as const, name: x.name, ttl: 60, data: '198.51.100.7' })),
+    });
+    upstream.send(a, r.port, r.address);
+  });
+  await new Promise<void>((r) => upstream.bind(0, '127.0.0.1', r));
+  configureNetworkDns({ ns: host, upstream: [`127.0.0.1:${(upstream.address() as { port: number }).port}`] });
+});
+
+afterAll(async () => {
+  for (const c of closers) await c.close();
+  await closeNetworks({ ns: host });
+  upstream.close();
+  await scope.cleanup();
+});
+
+const linkNames = async (ns: Namespace) => (await listLinks({ ns })).map((l) => l.name).sort();
+const code = (e: unknown) => (e as { code?: string }).code;
+
+describe('the default bridge network', () => {
+  let net: Network;
+  let c1: Namespace;
+  let c2: Namespace;
+  let e1: Endpoint;
+  let e2: Endpoint;
+
+  beforeAll(async () => {
+    net = await defaultNetwork({ ns: host });
+    c1 = await scope.create('nwc');
+    c2 = await scope.create('nwc');
+    e1 = await net.connect(c1, { name: 'one' });
+    e2 = await net.connect(c2, { name: 'two' });
+  });
+
+  it('is bridge nw0 with the gateway 172.17.0.1/16, up, tagged, with routing and masquerade on', async () => {
+    expect(net).toMatchObject({ name: 'bridge', driver: 'bridge', subnet: '172.17.0.0/16', gateway: '172.17.0.1', isDefault: true, dns: false, interface: 'nw0' });
+    const [br] = ipJson(host, 'addr', 'show', 'dev', 'nw0');
+    expect(br.flags).toContain('UP');
+    expect(br.ifalias).toMatch(/^nw1n i=[0-9a-f]{16} n=bridge d=bridge s=172.17.0.0\/16 g=172.17.0.1 f=d o.bridge=nw0$/);
+    expect(br.addr_info.map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`)).toContain('172.17.0.1/16');
+    expect(await host.getSysctl('net.ipv4.ip_forward')).toBe('1');
+    expect(await listMasquerades({ ns: host })).toContainEqual({ source: '172.17.0.0/16', exceptOutInterface: 'nw0', tag: `nw:${net.id}` });
+    expect(await defaultNetwork({ ns: host })).toBe(net); // idempotent
+  });
+
+  it('hands out addresses in order and builds each endpoint as the kernel shows it', async () => {
+    expect(e1).toMatchObject({ ip: '172.17.0.2', address: '172.17.0.2/16', gateway: '172.17.0.1', mac: '02:42:ac:11:00:02', interface: 'eth0', defaultRoute: true, network: 'bridge' });
+    expect(e2.ip).toBe('172.17.0.3');
+    // Inside: eth0 up with its address and MAC, lo up, default route via the gateway.
+    const [eth0] = ipJson(c1, 'addr', 'show', 'dev', 'eth0');
+    expect(eth0.flags).toContain('UP');
+    expect(eth0.address).toBe('02:42:ac:11:00:02');
+    const v4 = eth0.addr_info.filter((a: { family: string }) => a.family === 'inet');
+    expect(v4.map((a: { local: string; prefixlen: number }) => `${a.local}/${a.prefixlen}`)).toEqual(['172.17.0.2/16']);
+    expect(ipJson(c1, 'link', 'show', 'dev', 'lo')[0].flags).toContain('UP');
+    expect(ipJson(c1, 'route', 'show', 'default')).toEqual([expect.objectContaining({ dst: 'default', gateway: '172.17.0.1', dev: 'eth0' })]);
+    // Host side: the veth end on nw0, up, in the network's link group, carrying the committed tag.
+    const ports = ipJson(host, 'link', 'show', 'master', 'nw0');
+    const h1 = ports.find((p: { ifname: string }) => p.ifname === e1.hostInterface);
+    expect(h1.flags).toContain('UP');
+    expect(h1.ifalias).toMatch(new RegExp(`^nw1e i=${e1.id} N=${net.id} a=172.17.0.2 n=one if=eth0 ns=`));
+    expect(h1.link_netnsid).toBeTypeOf('number');
+    const inspect = await net.inspect();
+    expect(inspect.healthy).toBe(true);
+    expect(inspect.endpoints.map((e) => [e.name, e.ip, e.healthy])).toEqual([
+      ['one', '172.17.0.2', true],
+      ['two', '172.17.0.3', true],
+    ]);
+    expect(String(h1.group)).toBe(String(inspect.linkGroup)); // `ip link del group N` removes them all
+  });
+
+  it('lets containers on the network talk to each other', async () => {
+    closers.push(await tcpServer(c1, 80, 'c1'));
+    expect(await ask(c2, e1.ip!, 80)).toBe(`c1 ${e2.ip}`);
+  });
+
+  it('masquerades traffic to the outside as the host address', async () => {
+    closers.push(await tcpServer(outside, 7000, 'internet', OUTSIDE_IP));
+    expect(await ask(c1, OUTSIDE_IP, 7000)).toBe(`internet ${HOST_IP}`);
+  });
+
+  it('publishes ports in Docker forms: fixed, random, UDP — outside → host → container', async () => {
+    const [p] = await net.publish(e1, '8080:80');
+    expect(p).toMatchObject({ hostPort: 8080, protocol: 'tcp', to: { address: '172.17.0.2', port: 80 }, tag: `nw:${net.id}:${e1.id}` });
+    expect(await ask(outside, HOST_IP, 8080)).toBe(`c1 ${OUTSIDE_IP}`);
+
+    closers.push(await tcpServer(c2, 80, 'c2'));
+    const [r] = await net.publish(e2, '80');
+    expect(r.hostPort).toBeGreaterThanOrEqual(49153);
+    expect(r.hostPort).toBeLessThanOrEqual(60999);
+    expect(await ask(outside, HOST_IP, r.hostPort)).toBe(`c2 ${OUTSIDE_IP}`);
+
+    closers.push(await udpEcho(c2, 53, 'dns'));
+    const [u] = await net.publish(e2, `${HOST_IP}:5353:53/udp`);
+    expect(u).toMatchObject({ hostIp: HOST_IP, hostPort: 5353, protocol: 'udp' });
+    expect(await udpAsk(outside, HOST_IP, 5353, 'hello')).toBe(`dns ${OUTSIDE_IP} hello`);
+
+    const kernel = await listPublishedPorts({ ns: host });
+    expect(kernel.filter((k) => k.tag === `nw:${net.id}:${e2.id}`).map((k) => k.hostPort).sort()).toEqual([5353, r.hostPort].sort());
+    expect(e2.ports).toHaveLength(2);
+  });
+
+  it('refuses a host port that is already published, changing nothing', async () => {
+    const before = await listPublishedPorts({ ns: host });
+    const err = await net.publish(e2, '8080:81').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FirewallError);
+    expect(code(err)).toBe('EADDRINUSE');
+    expect(await listPublishedPorts({ ns: host })).toEqual(before);
+    expect(e2.ports).toHaveLength(2);
+  });
+
+  it('honours a static address, refuses a taken or foreign one, leaving nothing behind', async () => {
+    const c3 = await scope.create('nwc');
+    const e3 = await net.connect(c3, { ip: '172.17.0.50', aliases: ['fifty'] });
+    expect(e3.ip).toBe('172.17.0.50');
+    expect(ipJson(c3, 'addr', 'show', 'dev', 'eth0')[0].addr_info[0].local).toBe('172.17.0.50');
+    const c4 = await scope.create('nwc');
+    const before = await linkNames(host);
+    for (const [ip, want] of [
+      ['172.17.0.50', 'EADDRINUSE'],
+      ['172.17.0.1', 'EADDRINUSE'],
+      ['10.9.9.9', 'EADDRNOTAVAIL'],
+      ['172.17.255.255', 'EADDRNOTAVAIL'],
+    ] as const) {
+      const err = await net.connect(c4, { ip }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(IpamError);
+      expect(code(err)).toBe(want);
+    }
+    expect(await linkNames(host)).toEqual(before);
+    expect(await linkNames(c4)).toEqual(['lo']);
+    // Dynamic allocation skips the static one and continues from the lowest free.
+    const e4 = await net.connect(c4);
+    expect(e4.ip).toBe('172.17.0.4');
+  });
+
+  it('refuses to connect a namespace twice or to reuse a name, making nothing', async () => {
+    const before = await linkNames(host);
+    const twice = await net.connect(c1).catch((e: unknown) => e);
+    expect(twice).toBeInstanceOf(NetworkError);
+    expect(code(twice)).toBe('EEXIST');
+    expect((twice as Error).message).toMatch(/already connected to network bridge/);
+    const c5 = await scope.create('nwc');
+    const sameName = await net.connect(c5, { name: 'one' }).catch((e: unknown) => e);
+    expect(code(sameName)).toBe('EEXIST');
+    const sameAlias = await net.connect(c5, { name: 'five', aliases: ['FIFTY'] }).catch((e: unknown) => e);
+    expect(code(sameAlias)).toBe('EEXIST');
+    expect(await linkNames(host)).toEqual(before);
+    expect(await linkNames(c5)).toEqual(['lo']);
+  });
+
+  it('disconnects: links, ports and the address go; the address is handed out again', async () => {
+    const ports = e2.ports.length;
+    expect(ports).toBe(2);
+    await net.disconnect(e2);
+    expect((await linkNames(host)).includes(e2.hostInterface!)).toBe(false);
+    expect(await linkNames(c2)).toEqual(['lo']);
+    expect((await listPublishedPorts({ ns: host })).some((p) => p.tag === `nw:${net.id}:${e2.id}`)).toBe(false);
+    expect(net.endpoint('two')).toBeUndefined();
+    const again = await net.connect(c2, { name: 'two-again' });
+    expect(again.ip).toBe('172.17.0.3');
+    expect(await ask(c1, OUTSIDE_IP, 7000)).toBe(`internet ${HOST_IP}`);
+  });
+});
+
+describe('a user-defined network', () => {
+  let app: Network;
+  let web: Namespace;
+  let client: Namespace;
+  let eWeb: Endpoint;
+  let eClient: Endpoint;
+  let bridgeNet: Network;
+
+  beforeAll(async () => {
+    bridgeNet = await defaultNetwork({ ns: host });
+    app = await createNetwork({ ns: host, name: 'appnet' });
+    web = await scope.create('nwc');
+    client = await scope.create('nwc');
+    eWeb = await app.connect(web, { name: 'web', aliases: ['www'] });
+    eClient = await app.connect(client, { name: 'client' });
+  });
+
+  it('takes the next free subnet, its own bridge, and is isolated from the default network', async () => {
+    expect(app).toMatchObject({ subnet: '172.18.0.0/16', gateway: '172.18.0.1', isDefault: false, dns: true });
+    expect(app.interface).toBe(`nw-${app.id.slice(0, 12)}`);
+    expect(ipJson(host, 'link', 'show', 'dev', app.interface!)[0].ifalias).toMatch(/^nw1n .* n=appnet d=bridge s=172.18.0.0\/16 g=172.18.0.1$/);
+    const iso = await listIsolations({ ns: host });
+    expect(iso).toContainEqual(expect.objectContaining({ a: expect.stringMatching(/^(nw0|nw-)/), b: expect.stringMatching(/^(nw0|nw-)/) }));
+    expect(iso.some((i) => [i.a, i.b].sort().join() === ['nw0', app.interface!].sort().join())).toBe(true);
+  });
+
+  it('resolves the names and aliases of the network at 127.0.0.11, and forwards the rest upstream', async () => {
+    expect(eWeb.resolvConf).toBe('nameserver 127.0.0.11\noptions ndots:0\n');
+    expect(await resolveA(client, 'web')).toEqual([eWeb.ip]);
+    expect(await resolveA(client, 'WWW')).toEqual([eWeb.ip]);
+    expect(await resolveA(web, 'client')).toEqual([eClient.ip]);
+    expect(await resolveA(client, 'example.test')).toEqual(['198.51.100.7']);
+    // And the name leads somewhere: TCP to what it resolved to.
+    closers.push(await tcpServer(web, 80, 'web'));
+    const [ip] = (await resolveA(client, 'www')) as string[];
+    expect(await ask(client, ip, 80)).toBe(`web ${eClient.ip}`);
+  });
+
+  it('keeps networks apart: default-network containers cannot reach it, and back', async () => {
+    const other = await scope.create('nwc');
+    const eOther = await bridgeNet.connect(other);
+    closers.push(await tcpServer(other, 80, 'other'));
+    expect(await unreachable(other, eWeb.ip!, 80)).toBe(true);
+    expect(await unreachable(web, eOther.ip!, 80)).toBe(true);
+    // Both still get out.
+    expect(await ask(web, OUTSIDE_IP, 7000)).toBe(`internet ${HOST_IP}`);
+    expect(await ask(other, OUTSIDE_IP, 7000)).toBe(`internet ${HOST_IP}`);
+    // The default network has no DNS.
+    expect(eOther.resolvConf).not.toMatch(/127\.0\.0\.11/);
+  });
+
+  it('a second network on the same namespace is eth1 and keeps the first default route; DNS follows disconnects', async () => {
+    const e = await bridgeNet.connect(client, { name: 'client-b' });
+    expect(e.interface).toBe('eth1');
+    expect(e.defaultRoute).toBe(false);
+    expect(ipJson(client, 'route', 'show', 'default')).toEqual([expect.objectContaining({ gateway: '172.18.0.1', dev: 'eth0' })]);
+    expect(ipJson(client, 'addr', 'show', 'dev', 'eth1')[0].addr_info[0].local).toBe(e.ip);
+    // Leaving the default network keeps DNS; the name of a disconnected endpoint stops resolving.
+    await bridgeNet.disconnect(e);
+    expect(await resolveA(client, 'web')).toEqual([eWeb.ip]);
+    await app.disconnect(eWeb);
+    // No longer a name of the network: the query goes upstream (which answers everything).
+    expect(await resolveA(client, 'web')).toEqual(['198.51.100.7']);
+  });
+
+  it('lists networks like docker network ls', async () => {
+    const all = await listNetworks({ ns: host });
+    expect(all.map((n) => [n.name, n.driver])).toEqual([
+      ['appnet', 'bridge'],
+      ['bridge', 'bridge'],
+      ['host', 'host'],
+      ['none', 'none'],
+    ]);
+  });
+});
+
+describe('refusals leave nothing behind', () => {
+  const state = async () => ({
+    links: await linkNames(host),
+    masq: await listMasquerades({ ns: host }),
+    iso: await listIsolations({ ns: host }),
+    ports: await listPublishedPorts({ ns: host }),
+  });
+
+  it('overlapping subnets, a taken name, a gateway outside, an unknown driver', async () => {
+    const base = await defaultNetwork({ ns: host });
+    const before = await state();
+    const cases: [() => Promise<unknown>, string, RegExp][] = [
+      [() => createNetwork({ ns: host, name: 'overlap', subnet: '172.17.128.0/17' }), 'EADDRINUSE', /overlaps 172.17.0.0\/16 of network bridge/],
+      [() => createNetwork({ ns: host, name: base.name }), 'EEXIST', /network bridge already exists/],
+      [() => createNetwork({ ns: host, name: 'gw', subnet: '10.50.0.0/24', gateway: '10.51.0.1' }), 'ERR_OUT_OF_RANGE', /gateway 10.51.0.1 is outside subnet 10.50.0.0\/24/],
+      [() => createNetwork({ ns: host, name: 'drv', driver: 'nope' }), 'EOPNOTSUPP', /unknown network driver "nope"/],
+      [() => createNetwork({ ns: host, name: 'ipv', driver: 'ipvlan', subnet: '10.60.0.0/24', options: { parent: 'nonexistent0' } }), 'ENODEV', /nonexistent0/],
+    ];
+    for (const [make, want, msg] of cases) {
+      const err = await make().catch((e: unknown) => e);
+      expect(code(err), String(err)).toBe(want);
+      expect((err as Error).message).toMatch(msg);
+    }
+    expect(await state()).toEqual(before);
+  });
+
+  it('runs out of addresses with a clear error', async () => {
+    const small = await createNetwork({ ns: host, name: 'small', subnet: '10.70.0.0/29' });
+    const made: Endpoint[] = [];
+    for (let i = 0; i < 5; i++) made.push(await small.connect(await scope.create('nwc')));
+    expect(made.map((e) => e.ip)).toEqual(['10.70.0.2', '10.70.0.3', '10.70.0.4', '10.70.0.5', '10.70.0.6']);
+    const last = await scope.create('nwc');
+    const err = await small.connect(last).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IpamError);
+    expect(code(err)).toBe('EADDRNOTAVAIL');
+    expect((err as Error).message).toBe('no free address left in 10.70.0.0/29');
+    expect(await linkNames(last)).toEqual(['lo']);
+    // removeNetwork refuses while endpoints are connected, then force removes everything in one go.
+    const busy = await removeNetwork('small', { ns: host }).catch((e: unknown) => e);
+    expect(code(busy)).toBe('EBUSY');
+    const bridge = small.interface!;
+    await removeNetwork('small', { ns: host, force: true });
+    const links = await linkNames(host);
+    expect(links.includes(bridge)).toBe(false);
+    expect(made.some((e) => links.includes(e.hostInterface!))).toBe(false);
+    expect((await listMasquerades({ ns: host })).some((m) => m.exceptOutInterface === bridge)).toBe(false);
+    expect((await listIsolations({ ns: host })).some((i) => i.a === bridge || i.b === bridge)).toBe(false);
+    expect((await listNetworks({ ns: host })).some((n) => n.name === 'small')).toBe(false);
+  });
+
+  it('an internal network gives no way out: no masquerade, no default route', async () => {
+    const internal = await createNetwork({ ns: host, name: 'backend', internal: true });
+    const c = await scope.create('nwc');
+    const e = await internal.connect(c);
+    expect(e.defaultRoute).toBe(false);
+    expect(ipJson(c, 'route', 'show', 'default')).toEqual([]);
+    expect((await listMasquerades({ ns: host })).some((m) => m.source === internal.subnet)).toBe(false);
+    expect(await unreachable(c, OUTSIDE_IP, 7000, 300)).toBe(true);
+    const err = await internal.publish(e, '9000:80').catch((x: unknown) => x);
+    expect(code(err)).toBe('EOPNOTSUPP');
+    await removeNetwork(internal, { ns: host, force: true });
+  });
+});
