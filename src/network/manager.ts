@@ -421,10 +421,10 @@ export class NetworkManager {
   }
 
   /** @internal Publishes an endpoint's names and serves DNS inside its namespace. */
-  async dnsJoin(net: Network, r: EndpointRecord): Promise<void> {
+  async dnsJoin(net: Network, r: EndpointRecord, serve = true): Promise<void> {
     const dns = this.dns();
     dns.setRecords(net.id, dnsRecords(net));
-    if (!r.state.ns || r.key === undefined) return;
+    if (!serve || !r.state.ns || r.key === undefined) return;
     const zones = this.zonesOf(r.key);
     const att = this.dnsAttached.get(r.key);
     if (att) {

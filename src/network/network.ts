@@ -30,9 +30,16 @@ export interface ConnectOptions {
   interfaceName?: string;
   /** Bring lo up in the namespace, as Docker does (default true; the embedded DNS needs it). */
   loopback?: boolean;
+  /**
+   * Serve the embedded DNS inside the namespace from this process (default
+   * true on user-defined networks). The names are published either way; a
+   * short-lived process (the CLI) passes false and leaves serving to the
+   * long-lived one (loadNetworks({ dns: true })).
+   */
+  dns?: boolean;
 }
 
-const CONNECT_KEYS = new Set(['ip', 'mac', 'aliases', 'name', 'interfaceName', 'loopback']);
+const CONNECT_KEYS = new Set(['ip', 'mac', 'aliases', 'name', 'interfaceName', 'loopback', 'dns']);
 
 /**
  * A namespace's membership of a network, as `docker network inspect`
@@ -255,11 +262,12 @@ export class Network {
     const mac = opts.mac === undefined ? undefined : validate.mac(opts.mac, 'mac');
     if (mac !== undefined && (parseInt(mac.slice(0, 2), 16) & 1) === 1) throw argType(`mac ${mac} is a multicast address`);
     if (opts.loopback !== undefined && typeof opts.loopback !== 'boolean') throw argType('loopback must be a boolean');
+    if (opts.dns !== undefined && typeof opts.dns !== 'boolean') throw argType('dns must be a boolean');
     const ip = opts.ip === undefined ? undefined : canonicalIp(validate.ip(opts.ip, 'ip'), 'ip');
     if (ip !== undefined && !this.impl.features.ipam) throw new NetworkError('EOPNOTSUPP', operation, `the ${this.driver} network has no addresses to choose from`, { network: this.name });
     const { ns, owned } = this.resolveTarget(target);
     try {
-      return await this.connectNs(ns, owned, { ip, mac, aliases, name, ifname, loopback: opts.loopback ?? true });
+      return await this.connectNs(ns, owned, { ip, mac, aliases, name, ifname, loopback: opts.loopback ?? true, serveDns: opts.dns ?? true });
     } catch (e) {
       if (owned) ns.close();
       throw e;
@@ -284,7 +292,7 @@ export class Network {
   private async connectNs(
     ns: Namespace,
     owned: boolean,
-    o: { ip?: string; mac?: string; aliases: string[]; name?: string; ifname?: string; loopback: boolean },
+    o: { ip?: string; mac?: string; aliases: string[]; name?: string; ifname?: string; loopback: boolean; serveDns: boolean },
   ): Promise<Endpoint> {
     const operation = 'connect';
     if (this.removing || !this.manager.networks.has(this.id)) throw new NetworkError('ENOENT', operation, `network ${this.name} was removed`, { network: this.name });
@@ -335,7 +343,7 @@ export class Network {
       const rec = this.addRecord(state, key);
       if (this.dns) {
         try {
-          await this.manager.dnsJoin(this, rec);
+          await this.manager.dnsJoin(this, rec, o.serveDns);
         } catch (e) {
           this.eps.delete(id);
           await this.impl.disconnect(this.rec, [state], { operation, all: false }).catch(() => {});
