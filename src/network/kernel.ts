@@ -9,9 +9,10 @@ import { NetlinkError } from '../errors.js';
 import { linksFrom, nsFdOf, type Link } from '../link.js';
 import type { Namespace } from '../namespace.js';
 import { checkRoute, writeRouteRequest } from '../route.js';
+import { RTA_OIF } from '../wire/route.js';
 import { encodeIfaddrmsg, IFA_TARGET_NETNSID } from '../wire/addr.js';
 import { AF_INET } from '../wire/address.js';
-import { IFF_UP, writeLinkMessage } from '../wire/link.js';
+import { IFF_UP, IFINFOMSG_LEN, IFLA_LINK, IFLA_LINK_NETNSID, writeLinkMessage } from '../wire/link.js';
 import {
   NLM_F_ACK,
   NLM_F_CREATE,
@@ -21,6 +22,7 @@ import {
   NLM_F_REQUEST,
   NLMSG_DONE,
   NLMSG_ERROR,
+  NLMSG_HDRLEN,
   parseError,
   Writer,
   type Message,
@@ -104,12 +106,28 @@ export async function createVethEndpoint(r: VethEndpointRequest, operation: stri
   const subject = `${r.hostName} (peer ${r.ifname})`;
   const sent = await sendEach(r.host.route(), w, 2, operation, subject);
   if (sent.errors[0]) throw sent.errors[0];
-  const link = linksFrom(sent.data, r.host).find((l) => l.name === r.hostName);
-  if (sent.errors[1] || !link || !link.link) {
-    await deleteLinks(r.host, [link?.index ?? r.hostName], operation).catch(() => {});
+  const echo = sent.data.find((m) => m.type === RTM_NEWLINK);
+  const link = echo ? echoedLink(echo.payload) : undefined;
+  if (sent.errors[1] || !link || !link.peerIndex) {
+    await deleteLinks(r.host, [link?.hostIndex ?? r.hostName], operation).catch(() => {});
     throw sent.errors[1] ?? new NetlinkError(61 /* ENODATA */, operation, { subject, kernelMessage: 'the kernel did not echo the new link' });
   }
-  return { hostIndex: link.index, peerIndex: link.link, netnsId: link.linkNetnsId };
+  return link;
+}
+
+/** Just what connect needs of an echoed RTM_NEWLINK: ifi_index, IFLA_LINK, IFLA_LINK_NETNSID (decodeLink reads all of it). */
+function echoedLink(p: Buffer): VethEndpointLinks | undefined {
+  if (p.length < IFINFOMSG_LEN) return undefined;
+  const out: VethEndpointLinks = { hostIndex: p.readInt32LE(4), peerIndex: 0 };
+  for (let off = IFINFOMSG_LEN; off + 4 <= p.length; ) {
+    const len = p.readUInt16LE(off);
+    if (len < 4 || off + len > p.length) break;
+    const type = p.readUInt16LE(off + 2) & 0x3fff;
+    if (type === IFLA_LINK && len >= 8) out.peerIndex = p.readUInt32LE(off + 4);
+    else if (type === IFLA_LINK_NETNSID && len >= 8) out.netnsId = p.readInt32LE(off + 4);
+    off += (len + 3) & ~3;
+  }
+  return out;
 }
 
 export interface InsideRequest {
@@ -133,42 +151,96 @@ export interface InsideRequest {
  * the first network's gateway.
  */
 export async function configureInside(r: InsideRequest, operation: string): Promise<{ defaultRoute: boolean }> {
+  return prepareInside(r, operation).send(r.index);
+}
+
+/** The inside request, written before the interface's index is known (connect prepares it while the kernel creates the veth). */
+export interface PreparedInside {
+  send(index: number): Promise<{ defaultRoute: boolean }>;
+}
+
+const INDEX_PLACEHOLDER = 0x7fffffff;
+
+export function prepareInside(r: Omit<InsideRequest, 'index'> & { index?: number }, operation: string): PreparedInside {
   const w = new Writer(512);
   const what: string[] = [];
+  const patches: number[] = [];
+  const index = r.index ?? INDEX_PLACEHOLDER;
   if (r.up) {
-    writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: r.index, flags: IFF_UP, change: IFF_UP } });
+    patches.push(w.off + NLMSG_HDRLEN + 4);
+    writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index, flags: IFF_UP, change: IFF_UP } });
     what.push('up');
   }
   if (r.loopback) {
     writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: LOOPBACK_IFINDEX, flags: IFF_UP, change: IFF_UP } });
     what.push('lo');
   }
-  writeAddressRequest(w, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, r.index, checkAddAddress(r.cidr, {}, operation));
+  patches.push(w.off + NLMSG_HDRLEN + 4);
+  writeAddressRequest(w, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, index, checkAddAddress(r.cidr, {}, operation));
   what.push('addr');
   if (r.gateway !== undefined) {
-    const route = checkRoute({ dst: 'default', gateway: r.gateway }, false, operation);
-    writeRouteRequest(w, RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, route, r.index, []);
+    const start = w.off;
+    writeRouteRequest(w, RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, defaultRouteTo(r.gateway, operation), index, []);
+    patches.push(attrValueAt(w.buf, start, RTM_HDR_LEN, RTA_OIF));
     what.push('route');
   }
-  const sent = await sendEach(r.ns.route(), w, what.length, operation, r.cidr);
-  let defaultRoute = r.gateway !== undefined;
-  for (const [i, e] of sent.errors.entries()) {
-    if (!e) continue;
-    if (what[i] === 'route' && e.code === 'EEXIST') {
-      defaultRoute = false;
-      continue;
-    }
-    const step = { up: 'bring the interface up', lo: 'bring lo up', addr: `add ${r.cidr}`, route: `add the default route via ${r.gateway}` }[what[i]];
-    throw new NetlinkError(e.errno, operation, { subject: r.cidr, kernelMessage: e.kernelMessage, item: step });
+  const bytes = w.finish();
+  return {
+    send: async (idx: number) => {
+      for (const at of patches) bytes.writeInt32LE(idx, at);
+      const sent = await sendEach(r.ns.route(), w, what.length, operation, r.cidr);
+      let defaultRoute = r.gateway !== undefined;
+      for (const [i, e] of sent.errors.entries()) {
+        if (!e) continue;
+        if (what[i] === 'route' && e.code === 'EEXIST') {
+          defaultRoute = false;
+          continue;
+        }
+        const step = { up: 'bring the interface up', lo: 'bring lo up', addr: `add ${r.cidr}`, route: `add the default route via ${r.gateway}` }[what[i]];
+        throw new NetlinkError(e.errno, operation, { subject: r.cidr, kernelMessage: e.kernelMessage, item: step });
+      }
+      return { defaultRoute };
+    },
+  };
+}
+
+// struct rtmsg is 12 bytes.
+const RTM_HDR_LEN = 12;
+const defaultRoutes = new Map<string, ReturnType<typeof checkRoute>>();
+
+function defaultRouteTo(gateway: string, operation: string): ReturnType<typeof checkRoute> {
+  let c = defaultRoutes.get(gateway);
+  if (!c) defaultRoutes.set(gateway, (c = checkRoute({ dst: 'default', gateway }, false, operation)));
+  return c;
+}
+
+/** Offset of the value of the first attribute of `type` in the message at `start` (after its fixed header). */
+function attrValueAt(b: Buffer, start: number, fixed: number, type: number): number {
+  const end = start + b.readUInt32LE(start);
+  for (let off = start + NLMSG_HDRLEN + fixed; off + 4 <= end; ) {
+    const len = b.readUInt16LE(off);
+    if ((b.readUInt16LE(off + 2) & 0x3fff) === type) return off + 4;
+    off += (len + 3) & ~3;
   }
-  return { defaultRoute };
+  throw new Error(`attribute ${type} not written`);
 }
 
 /** `ip link set dev <index> alias <text>` — the commit marker of connect and createNetwork. */
 export async function setAlias(ns: Namespace, index: number, alias: string, operation: string): Promise<void> {
+  return prepareAlias(ns, alias, operation).send(index);
+}
+
+/** setAlias written before the index is known. */
+export function prepareAlias(ns: Namespace, alias: string, operation: string): { send(index: number): Promise<void> } {
   const w = new Writer(320);
-  writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index }, attrs: { ifalias: alias } });
-  await ns.route().call(w.finish(), { operation, subject: `#${index}` });
+  writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: INDEX_PLACEHOLDER }, attrs: { ifalias: alias } });
+  const bytes = w.finish();
+  return {
+    send: async (index: number) => {
+      bytes.writeInt32LE(index, NLMSG_HDRLEN + 4);
+      await ns.route().call(bytes, { operation, subject: `#${index}` });
+    },
+  };
 }
 
 /**

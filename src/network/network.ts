@@ -296,6 +296,8 @@ export class Network {
   ): Promise<Endpoint> {
     const operation = 'connect';
     if (this.removing || !this.manager.networks.has(this.id)) throw new NetworkError('ENOENT', operation, `network ${this.name} was removed`, { network: this.name });
+    // The container's netlink socket opens on the engine thread while the checks below run.
+    if (!this.impl.features.predefined) ns.route();
     const key = nsKey(ns);
     if (this.connecting.has(key) || this.byKey.has(key)) {
       throw new NetworkError('EEXIST', operation, `this namespace is already connected to network ${this.name}`, { network: this.name });
@@ -330,8 +332,8 @@ export class Network {
       const tag: EndpointTag = { kind: 'e', id, network: this.id, name: epName, aliases: o.aliases, ifname, ...(ip !== undefined ? { ip } : {}) };
       if (ns.name !== undefined) tag.nsName = ns.name;
       if (o.mac !== undefined && (ip === undefined || o.mac !== macFromIp(ip))) tag.mac = o.mac;
-      encodeTag(tag, operation); // refuses what would not fit before anything is made
-      const req: ConnectRequest = { operation, ns, tag, ifname, loopback: o.loopback, defaultRoute, ...(ip !== undefined ? { ip } : {}), ...(o.mac ? { mac: o.mac } : {}) };
+      const tagText = encodeTag(tag, operation); // refuses what would not fit before anything is made
+      const req: ConnectRequest = { operation, ns, tag, tagText, ifname, loopback: o.loopback, defaultRoute, ...(ip !== undefined ? { ip } : {}), ...(o.mac ? { mac: o.mac } : {}) };
       this.inflightIds.add(id);
       let state: EndpointState;
       try {

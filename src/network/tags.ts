@@ -202,6 +202,12 @@ export function encodeTag(t: Tag, operation = 'encodeTag'): string {
   return text;
 }
 
+/** The pending form (`nw1p`) of an encoded complete endpoint tag: the same bytes but the marker. */
+export function pendingOf(tagText: string): string {
+  if (!tagText.startsWith(`${TAG_PREFIX}e `)) throw new TypeError('pendingOf: not an encoded endpoint tag');
+  return `${TAG_PREFIX}p${tagText.slice(TAG_PREFIX.length + 1)}`;
+}
+
 /** Decodes an alias written by encodeTag; undefined for anything else (never throws). */
 export function decodeTag(alias: string | undefined): Tag | undefined {
   if (!alias || !alias.startsWith(TAG_PREFIX) || alias.length < TAG_PREFIX.length + 1) return undefined;

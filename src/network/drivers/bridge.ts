@@ -13,9 +13,9 @@ import { createBridge } from '../../link-kinds/index.js';
 import type { Link } from '../../link.js';
 import { listRoutes } from '../../route.js';
 import * as validate from '../../validate.js';
-import { configureInside, createVethEndpoint, deleteGroups, deleteLinks, linksByNsid, addressesByNsid, setAlias } from '../kernel.js';
+import { addressesByNsid, createVethEndpoint, deleteGroups, deleteLinks, linksByNsid, prepareAlias, prepareInside, setAlias } from '../kernel.js';
 import type { Snapshot } from '../state.js';
-import { decodeTag, encodeTag, firewallTags, groupOf, linkNames, macFromIp, randomMac } from '../tags.js';
+import { decodeTag, firewallTags, groupOf, linkNames, macFromIp, pendingOf, randomMac } from '../tags.js';
 import { OptionReader, registerNetworkDriver } from './registry.js';
 import type { CheckedOptions, ConnectRequest, DriverContext, DriverFeatures, EndpointState, NetworkDriver, NetworkRecord } from './types.js';
 
@@ -105,7 +105,7 @@ export class BridgeDriver implements NetworkDriver {
     if (!net.link) throw new Error(`${operation}: network ${net.name} has no bridge`);
     const hostName = linkNames.hostVeth(tag.id);
     const mtu = this.mtu(net);
-    const links = await createVethEndpoint(
+    const created = createVethEndpoint(
       {
         host: ns,
         container: req.ns,
@@ -115,15 +115,16 @@ export class BridgeDriver implements NetworkDriver {
         group: groupOf(net.slot, 'endpoints'),
         master: net.link.index,
         ...(mtu ? { mtu } : {}),
-        pendingTag: encodeTag({ ...tag, kind: 'p' }, operation),
+        pendingTag: pendingOf(req.tagText),
       },
       operation,
     );
+    // While the kernel makes the veth, write the next two requests: only their indexes are left to fill in.
+    let inside, commit;
     try {
-      const inside = await configureInside(
+      inside = prepareInside(
         {
           ns: req.ns,
-          index: links.peerIndex,
           cidr: `${req.ip}/${net.prefixLength}`,
           gateway: req.defaultRoute && net.gateway !== undefined && !net.internal ? net.gateway : undefined,
           loopback: req.loopback,
@@ -131,8 +132,16 @@ export class BridgeDriver implements NetworkDriver {
         },
         operation,
       );
-      await setAlias(ns, links.hostIndex, encodeTag(tag, operation), operation);
-      return { tag, ns: req.ns, ownsNs: false, hostIndex: links.hostIndex, peerIndex: links.peerIndex, netnsId: links.netnsId, defaultRoute: inside.defaultRoute };
+      commit = prepareAlias(ns, req.tagText, operation);
+    } catch (e) {
+      await created.then((l) => deleteLinks(ns, [l.hostIndex], operation)).catch(() => {});
+      throw e;
+    }
+    const links = await created;
+    try {
+      const { defaultRoute } = await inside.send(links.peerIndex);
+      await commit.send(links.hostIndex);
+      return { tag, ns: req.ns, ownsNs: false, hostIndex: links.hostIndex, peerIndex: links.peerIndex, netnsId: links.netnsId, defaultRoute };
     } catch (e) {
       await deleteLinks(ns, [links.hostIndex], operation).catch(() => {});
       throw e;

@@ -19,7 +19,7 @@ import { listAddresses } from '../../address.js';
 import * as validate from '../../validate.js';
 import { configureInside, deleteGroups, setAlias } from '../kernel.js';
 import type { Snapshot } from '../state.js';
-import { decodeTag, encodeTag, groupOf, linkNames, macFromIp, type EndpointTag } from '../tags.js';
+import { decodeTag, groupOf, linkNames, macFromIp, pendingOf, type EndpointTag } from '../tags.js';
 import { OptionReader, registerNetworkDriver } from './registry.js';
 import type { CheckedOptions, ConnectRequest, DriverContext, DriverFeatures, EndpointState, NetworkDriver, NetworkRecord } from './types.js';
 import type { Namespace } from '../../namespace.js';
@@ -96,7 +96,7 @@ export class StackedDriver implements NetworkDriver {
       ...(this.k.ownMac ? { mac: req.mac ?? macFromIp(req.ip!) } : {}),
       linkGroup: groupOf(net.slot, 'endpoints'),
       up: true,
-      alias: encodeTag({ ...tag, kind: 'p' }, operation),
+      alias: pendingOf(req.tagText),
       options: net.options,
     });
     try {
@@ -111,7 +111,7 @@ export class StackedDriver implements NetworkDriver {
         },
         operation,
       );
-      await setAlias(req.ns, link.index, encodeTag(tag, operation), operation);
+      await setAlias(req.ns, link.index, req.tagText, operation);
       return { tag, ns: req.ns, ownsNs: false, peerIndex: link.index, defaultRoute: inside.defaultRoute };
     } catch (e) {
       await deleteLink(link.index, { ns: req.ns }).catch(() => {});

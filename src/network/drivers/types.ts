@@ -62,6 +62,8 @@ export interface ConnectRequest {
   ns: Namespace;
   /** The endpoint's tag, complete; connect writes it (the `p` variant first if it can) and commits it last. */
   tag: EndpointTag;
+  /** encodeTag(tag), already checked to fit. */
+  tagText: string;
   ip?: string;
   mac?: string;
   ifname: string;
