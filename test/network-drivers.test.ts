@@ -51,6 +51,12 @@ describe('host and none (predefined)', () => {
     const err = await net.connect(other).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkError);
     expect(code(err)).toBe('EINVAL');
+    // Many containers share the host network; the host namespace itself joins no bridge network.
+    const second = await net.connect(undefined, { name: 'another' });
+    expect(second.id).not.toBe(ep.id);
+    const br = await createNetwork({ ns: host, name: 'hb', subnet: '10.90.0.0/24' });
+    expect(code(await br.connect(host).catch((e: unknown) => e))).toBe('EINVAL');
+    await removeNetwork(br, { ns: host });
   });
 
   it('none: a namespace of its own with loopback up and nothing else', async () => {
@@ -62,6 +68,14 @@ describe('host and none (predefined)', () => {
     expect(ipJson(c, 'link', 'show', 'dev', 'lo')[0].flags).toContain('UP');
     closers.push(await tcpServer(c, 80, 'alone', '127.0.0.1'));
     expect(await ask(c, '127.0.0.1', 80)).toBe('alone 127.0.0.1');
+    // none excludes every other network, both ways.
+    const br = await createNetwork({ ns: host, name: 'nb', subnet: '10.91.0.0/24' });
+    expect(code(await br.connect(c).catch((e: unknown) => e))).toBe('EINVAL');
+    const d = await scope.create('nwc');
+    await br.connect(d);
+    expect(code(await (await getNetwork('none', { ns: host })).connect(d).catch((e: unknown) => e))).toBe('EINVAL');
+    expect(await names(c)).toEqual(['lo']);
+    await removeNetwork(br, { ns: host, force: true });
   });
 });
 

@@ -73,7 +73,7 @@ export async function loadNetworks(opts: NsOption & { dns?: boolean | DnsServerO
   const m = NetworkManager.for(opts.ns);
   if (typeof opts.dns === 'object' && opts.dns !== null) m.configureDns(opts.dns);
   else if (opts.dns !== undefined && typeof opts.dns !== 'boolean') throw argType('dns must be a boolean or DNS server options');
-  await m.refresh('loadNetworks');
+  await m.refresh('loadNetworks', { foreign: true });
   if (opts.dns) await m.reattachDns();
   return m.list();
 }

@@ -158,11 +158,13 @@ export class NetworkManager {
    * are forgotten (their addresses back in the pool). Things made by this
    * process while the read ran are kept.
    */
-  async refresh(operation = 'loadNetworks'): Promise<Snapshot> {
+  async refresh(operation = 'loadNetworks', opts: { foreign?: boolean } = {}): Promise<Snapshot> {
     const since = this.clock;
     const snap = await scan(this.ns, { operation });
+    // Endpoints that live only inside containers (macvlan, ipvlan) are looked for in every
+    // namespace of the machine: only when asked (load, inspect, prune, remove), not for listing.
     const foreign = new Set<string>();
-    for (const [id, t] of snap.networks) if (networkDriver(t.tag.driver)?.foreignEndpoints) foreign.add(id);
+    if (opts.foreign) for (const [id, t] of snap.networks) if (networkDriver(t.tag.driver)?.foreignEndpoints) foreign.add(id);
     await scanForeign(snap, foreign);
     for (const [id, t] of snap.networks) {
       const driver = networkDriver(t.tag.driver);
@@ -173,7 +175,7 @@ export class NetworkManager {
         net = new Network(this, driver, t.tag, slot, this.tick());
         this.networks.set(id, net);
       }
-      net.reconcile(snap, since);
+      net.reconcile(snap, since, opts.foreign === true);
     }
     for (const [id, net] of this.networks) {
       if (net.impl.features.predefined || snap.networks.has(id) || this.creating.has(id) || net.born > since) continue;
@@ -302,7 +304,7 @@ export class NetworkManager {
     const operation = 'removeNetwork';
     if (opts.force !== undefined && typeof opts.force !== 'boolean') throw argType('force must be a boolean');
     return this.lock.run(async () => {
-      const snap = await this.refresh(operation);
+      const snap = await this.refresh(operation, { foreign: true });
       const net = typeof ref === 'string' ? this.find(ref) : this.networks.get(ref.id);
       if (!net) throw new NetworkError('ENOENT', operation, `no network ${typeof ref === 'string' ? ref : ref.name}`);
       if (net.impl.features.predefined) throw new NetworkError('EOPNOTSUPP', operation, `the "${net.name}" network is predefined and cannot be removed`, { network: net.name });
@@ -344,7 +346,7 @@ export class NetworkManager {
   async prune(): Promise<PruneReport> {
     const operation = 'prune';
     return this.lock.run(async () => {
-      const snap = await this.refresh(operation);
+      const snap = await this.refresh(operation, { foreign: true });
       const report: PruneReport = { links: [], ports: [], masquerades: [], isolations: [] };
       const inflight = new Set<string>();
       for (const n of this.networks.values()) for (const id of n.inflightIds) inflight.add(id);

@@ -12,7 +12,7 @@ import { namespaceId } from './kernel.js';
 import type { NetworkManager } from './manager.js';
 import { parsePortSpec, type PortMapping } from './portspec.js';
 import type { Snapshot, Tagged } from './state.js';
-import { encodeTag, firewallTags, groupOf, linkNames, macFromIp, randomId, type EndpointTag, type NetworkTag } from './tags.js';
+import { encodeTag, firewallTags, groupOf, macFromIp, randomId, type EndpointTag, type NetworkTag } from './tags.js';
 
 /** Where to connect: a Namespace, a process id (its namespace), or a /run/netns name. */
 export type ConnectTarget = Namespace | number | { pid: number } | string;
@@ -299,7 +299,8 @@ export class Network {
     // The container's netlink socket opens on the engine thread while the checks below run.
     if (!this.impl.features.predefined) ns.route();
     const key = nsKey(ns);
-    if (this.connecting.has(key) || this.byKey.has(key)) {
+    // The host network's containers all share the host's namespace: one endpoint each, not one per namespace.
+    if (this.driver !== 'host' && (this.connecting.has(key) || this.byKey.has(key))) {
       throw new NetworkError('EEXIST', operation, `this namespace is already connected to network ${this.name}`, { network: this.name });
     }
     const id = randomId();
@@ -311,7 +312,11 @@ export class Network {
       }
     }
     const inNs = this.manager.endpointsIn(key);
-    const ifname = o.ifname ?? `eth${inNs.length}`;
+    // Docker's rules for the predefined networks: none is a namespace's only network; the host network is the host's namespace.
+    if (this.driver === 'none' && inNs.length) throw new NetworkError('EINVAL', operation, 'a namespace on the none network has no other network: disconnect the others first', { network: this.name });
+    if (inNs.some((r) => r.view.driver === 'none')) throw new NetworkError('EINVAL', operation, 'this namespace is on the none network, which excludes any other: disconnect it first', { network: this.name });
+    if (this.driver !== 'host' && ns.equals(this.ns)) throw new NetworkError('EINVAL', operation, `the host namespace cannot join its own ${this.driver} network`, { network: this.name });
+    const ifname = o.ifname ?? `eth${inNs.filter((r) => r.view.interface !== undefined).length}`;
     const defaultRoute = !this.internal && inNs.every((r) => !r.state.defaultRoute);
     const claimed = [epName, ...o.aliases].map((n) => n.toLowerCase());
     this.connecting.add(key);
@@ -375,7 +380,7 @@ export class Network {
   index(rec: EndpointRecord): void {
     this.unindex(rec);
     if (rec.key !== undefined) {
-      this.byKey.set(rec.key, rec);
+      if (this.driver !== 'host') this.byKey.set(rec.key, rec);
       this.manager.indexEndpoint(rec);
     } else if (rec.state.netnsId !== undefined) this.unkeyed++;
     for (const n of [rec.view.name, ...rec.view.aliases]) this.names.set(n.toLowerCase(), rec);
@@ -402,11 +407,9 @@ export class Network {
       network: this.name,
       networkId: this.id,
       driver: this.driver,
-      ...(this.driver !== 'host' && this.driver !== 'none' ? { interface: t.ifname } : {}),
-      ...(this.impl.name === 'bridge' || this.impl.name === 'overlay' ? { hostInterface: linkNames.hostVeth(t.id) } : {}),
+      ...this.impl.describe(this.rec, s),
       ...(ip !== undefined ? { ip } : {}),
       ...(ip !== undefined && this.rec.prefixLength !== undefined ? { prefixLength: this.rec.prefixLength, address: `${ip}/${this.rec.prefixLength}` } : {}),
-      ...(this.impl.features.ipam && ip !== undefined && this.impl.name !== 'ipvlan' ? { mac: t.mac ?? macFromIp(ip) } : t.mac ? { mac: t.mac } : {}),
       ...((s.gateway ?? this.gateway) !== undefined && !this.internal ? { gateway: s.gateway ?? this.gateway } : {}),
       defaultRoute: s.defaultRoute,
       aliases: [...t.aliases],
@@ -524,7 +527,7 @@ export class Network {
    * as endpoints.
    */
   async inspect(): Promise<NetworkInspect> {
-    const snap = await this.manager.refresh('inspect');
+    const snap = await this.manager.refresh('inspect', { foreign: true });
     return this.inspectWith(snap);
   }
 
@@ -583,10 +586,20 @@ export class Network {
   }
 
   /** @internal Brings the endpoints in line with a snapshot: new ones adopted, vanished ones forgotten, ports attached. */
-  reconcile(snap: Snapshot, since: number): void {
-    const found = this.impl.endpointsOf(this.rec, snap) as (Tagged<EndpointTag> & { ns?: Namespace })[];
+  reconcile(snap: Snapshot, since: number, foreignScanned: boolean): void {
     const link = snap.networks.get(this.id)?.link;
     if (link) this.rec.link = { name: link.name, index: link.index };
+    if (this.impl.foreignEndpoints && !foreignScanned) {
+      // Endpoints inside containers were not looked for this time: keep what is known.
+      if (this.rec.subnet !== undefined) {
+        const pool = newPool({ subnet: this.rec.subnet, gateway: this.gateway, ipRange: this.ipRange });
+        for (const r of this.eps.values()) if (r.state.tag.ip) reserve(pool, r.state.tag.ip);
+        for (const ip of this.inflightIps) reserve(pool, ip);
+        (this.rec as { pool?: AddressPool }).pool = pool;
+      }
+      return;
+    }
+    const found = this.impl.endpointsOf(this.rec, snap) as (Tagged<EndpointTag> & { ns?: Namespace })[];
     if (this.rec.subnet !== undefined) {
       const pool = newPool({ subnet: this.rec.subnet, gateway: this.gateway, ipRange: this.ipRange });
       for (const f of found) if (f.tag.ip) reserve(pool, f.tag.ip);

@@ -157,6 +157,11 @@ export class BridgeDriver implements NetworkDriver {
     await deleteLinks(net.ns, refs, opts.operation, groupOf(net.slot, 'scratch'));
   }
 
+  describe(_net: NetworkRecord, ep: EndpointState): { interface: string; hostInterface: string; mac?: string } {
+    const t = ep.tag;
+    return { interface: t.ifname, hostInterface: linkNames.hostVeth(t.id), ...(t.mac || t.ip ? { mac: t.mac ?? macFromIp(t.ip!) } : {}) };
+  }
+
   endpointsOf(net: NetworkRecord, snap: Snapshot): { tag: import('../tags.js').EndpointTag; link: Link }[] {
     return snap.endpoints.get(net.id) ?? [];
   }

@@ -132,6 +132,12 @@ export class StackedDriver implements NetworkDriver {
     if (failed) throw failed.reason;
   }
 
+  describe(_net: NetworkRecord, ep: EndpointState): { interface: string; mac?: string } {
+    const t = ep.tag;
+    // ipvlan endpoints use the parent's MAC.
+    return { interface: t.ifname, ...(this.k.ownMac && (t.mac || t.ip) ? { mac: t.mac ?? macFromIp(t.ip!) } : {}) };
+  }
+
   endpointsOf(net: NetworkRecord, snap: Snapshot): { tag: EndpointTag; link: Link; ns?: Namespace }[] {
     return snap.foreign.get(net.id) ?? [];
   }

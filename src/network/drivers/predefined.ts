@@ -43,6 +43,10 @@ abstract class PredefinedDriver implements NetworkDriver {
 
   async disconnect(): Promise<void> {}
 
+  describe(): Record<string, never> {
+    return {};
+  }
+
   endpointsOf(): { tag: EndpointTag; link: Link; ns?: Namespace }[] {
     return [];
   }

@@ -125,6 +125,8 @@ export interface NetworkDriver {
   endpointsOf(net: NetworkRecord, snap: Snapshot): { tag: EndpointTag; link: Link; ns?: Namespace }[];
   /** What is wrong with the network's own objects (empty: healthy). */
   verify(net: NetworkRecord, snap: Snapshot): Promise<string[]>;
+  /** What an endpoint's view shows of its links: the container interface, the host end, the MAC. */
+  describe(net: NetworkRecord, ep: EndpointState): { interface?: string; hostInterface?: string; mac?: string };
   /** Driver-specific facts for inspect (e.g. the overlay's peers). */
   details?(net: NetworkRecord, snap: Snapshot): Promise<Record<string, unknown>>;
   /** What is wrong with one endpoint as the kernel has it (empty: healthy). */
