@@ -196,6 +196,19 @@ describe('overlay across two hosts', () => {
     expect(inspect.healthy).toBe(true);
     expect(inspect.details).toEqual({ vxlan: `nwx-${netA.id.slice(0, 11)}`, peers: ['10.99.0.2'] });
   });
+
+  it('changes its peer hosts in the FDB', async () => {
+    const fdb = () =>
+      JSON.parse(execFileSync('bridge', ['-n', hostA.name!, '-j', 'fdb', 'show', 'dev', `nwx-${netA.id.slice(0, 11)}`], { encoding: 'utf8' }))
+        .filter((e: { mac: string }) => e.mac === '00:00:00:00:00:00')
+        .map((e: { dst: string }) => e.dst)
+        .sort();
+    await netA.setPeers(['10.99.0.2', '10.99.0.3', '10.99.0.4']);
+    expect(fdb()).toEqual(['10.99.0.2', '10.99.0.3', '10.99.0.4']);
+    await netA.setPeers(['10.99.0.2']);
+    expect(fdb()).toEqual(['10.99.0.2']);
+    expect(code(await (await getNetwork('none', { ns: hostA })).setPeers([]).catch((e: unknown) => e))).toBe('EOPNOTSUPP');
+  });
 });
 
 describe('ipvlan', () => {

@@ -330,6 +330,28 @@ describe('refusals leave nothing behind', () => {
     expect((await listNetworks({ ns: host })).some((n) => n.name === 'small')).toBe(false);
   });
 
+  it('connects many namespaces at once, and disconnects some of them in one request', async () => {
+    const busy = await createNetwork({ ns: host, name: 'busy', subnet: '10.71.0.0/24' });
+    const nss = await Promise.all(Array.from({ length: 24 }, () => scope.create('nwp')));
+    const eps = await Promise.all(nss.map((n, i) => busy.connect(n, { name: `p${i}` })));
+    const ips = eps.map((e) => e.ip);
+    expect(new Set(ips).size).toBe(24);
+    expect(ips.map((ip) => Number(ip!.split('.')[3])).sort((a, b) => a - b)).toEqual(Array.from({ length: 24 }, (_, i) => i + 2));
+    const inspect = await busy.inspect();
+    expect(inspect.endpoints.filter((e) => e.healthy)).toHaveLength(24);
+    closers.push(await tcpServer(nss[0], 80, 'p0'));
+    expect(await ask(nss[23], eps[0].ip!, 80)).toBe(`p0 ${eps[23].ip}`);
+    // Half go in one request (moved into the network's scratch group, deleted as a group).
+    await busy.disconnect(eps.slice(0, 12));
+    const left = ipJson(host, 'link', 'show', 'master', busy.interface!).map((l: { ifname: string }) => l.ifname).sort();
+    expect(left).toEqual(eps.slice(12).map((e) => e.hostInterface).sort());
+    expect(await linkNames(nss[0])).toEqual(['lo']);
+    closers.push(await tcpServer(nss[12], 80, 'p12'));
+    expect(await ask(nss[23], eps[12].ip!, 80)).toBe(`p12 ${eps[23].ip}`);
+    expect((await busy.inspect()).endpoints.map((e) => e.name).sort()).toEqual(eps.slice(12).map((e) => e.name).sort());
+    await removeNetwork(busy, { ns: host, force: true });
+  });
+
   it('an internal network gives no way out: no masquerade, no default route', async () => {
     const internal = await createNetwork({ ns: host, name: 'backend', internal: true });
     const c = await scope.create('nwc');

@@ -371,12 +371,14 @@ export class NetworkManager {
       for (const p of snap.ports) {
         const t = firewallTags.parse(p.tag);
         if (!t || !t.endpoint || complete.has(`${t.network}:${t.endpoint}`) || inflight.has(t.endpoint)) continue;
+        // A network of a driver this program has not registered: its endpoints are not known here.
+        if (snap.networks.has(t.network) && !this.networks.has(t.network)) continue;
         await unpublishPort({ ns: this.ns, hostPort: p.hostPort, protocol: p.protocol, ...(p.hostIp ? { hostIp: p.hostIp } : {}) });
         report.ports.push(p);
       }
       for (const m of snap.masquerades) {
         const t = firewallTags.parse(m.tag);
-        if (!t || t.endpoint || this.networks.has(t.network) || this.creating.has(t.network)) continue;
+        if (!t || t.endpoint || snap.networks.has(t.network) || this.networks.has(t.network) || this.creating.has(t.network)) continue;
         await removeMasquerade({ ns: this.ns, source: m.source, ...(m.exceptOutInterface ? { exceptOutInterface: m.exceptOutInterface } : {}) });
         report.masquerades.push({ source: m.source, ...(m.exceptOutInterface ? { exceptOutInterface: m.exceptOutInterface } : {}) });
       }

@@ -580,6 +580,17 @@ export class Network {
     return groupOf(this.rec.slot, role);
   }
 
+  /**
+   * Sets the peer hosts of an overlay network (the VTEPs its VXLAN device
+   * floods to): `bridge fdb append|del 00:00:00:00:00:00 dev <vxlan> dst <peer>`
+   * for what changed. NetworkError EOPNOTSUPP for other drivers.
+   */
+  async setPeers(peers: readonly string[]): Promise<void> {
+    if (!Array.isArray(peers)) throw argType('peers must be an array of IP addresses');
+    if (!this.impl.setPeers) throw new NetworkError('EOPNOTSUPP', 'setPeers', `a ${this.driver} network has no peer hosts`, { network: this.name });
+    await this.impl.setPeers(this.rec, [...peers]);
+  }
+
   /** Removes the network: `docker network rm`. See removeNetwork. */
   remove(opts: { force?: boolean } = {}): Promise<void> {
     return this.manager.remove(this, opts);

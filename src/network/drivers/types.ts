@@ -127,6 +127,8 @@ export interface NetworkDriver {
   verify(net: NetworkRecord, snap: Snapshot): Promise<string[]>;
   /** What an endpoint's view shows of its links: the container interface, the host end, the MAC. */
   describe(net: NetworkRecord, ep: EndpointState): { interface?: string; hostInterface?: string; mac?: string };
+  /** Changes the hosts an overlay floods to (drivers with peers only). */
+  setPeers?(net: NetworkRecord, peers: string[]): Promise<void>;
   /** Driver-specific facts for inspect (e.g. the overlay's peers). */
   details?(net: NetworkRecord, snap: Snapshot): Promise<Record<string, unknown>>;
   /** What is wrong with one endpoint as the kernel has it (empty: healthy). */
