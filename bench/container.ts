@@ -9,12 +9,12 @@
 import { Namespace } from '../src/namespace.js';
 import { defaultNetwork, removeNetwork, closeNetworks, type Endpoint, type Network } from '../src/network/index.js';
 import { getLink } from '../src/link.js';
-import { configureInside, createVethEndpoint, deleteGroups, setAlias } from '../src/network/kernel.js';
-import { encodeTag, groupOf, linkNames, macFromIp, randomId } from '../src/network/tags.js';
+import { createVethEndpoint, deleteGroups, prepareAlias, prepareInside } from '../src/network/kernel.js';
+import { encodeTag, groupOf, linkNames, macFromIp, pendingOf, randomId } from '../src/network/tags.js';
 import { runC, type CSamples } from './lib/c.js';
-import { addNetns, delNetns, execFileP, ip, nsName, runWithInput } from './lib/proc.js';
+import { addNetns, delNetns, execFileP, ip, nsName, runWithInput, settleNetns } from './lib/proc.js';
 import type { Bench, BenchResult } from './lib/report.js';
-import { summarize, timeEach } from './lib/stats.js';
+import { summarize, timeEach, type Summary } from './lib/stats.js';
 
 export const N = 200;
 export const IP_PER_STEP = 20;
@@ -111,42 +111,50 @@ async function ipBatch(n: number): Promise<number[]> {
  * The netweave side, shaped like container.c: a host namespace with the
  * default network on bridge nwbr0 172.18.0.0/16 (no DNS, like C), then per
  * container Namespace.create + network.connect (loopback left alone, as C
- * does), 2 rounds of N; each round removed with one bulk disconnect plus
- * closing the namespaces (C: one group delete plus closing the fds). A
- * third round brings lo up too (Docker's default), and a fourth is removed
- * with removeNetwork(force) (bridge included).
+ * does); each round of N removed with one bulk disconnect plus closing the
+ * namespaces (C: one group delete plus closing the fds). Rounds alternate
+ * with runs of the C program, so drift on a shared machine hits both.
  */
-async function netweaveSide(n: number) {
-  const host = await Namespace.create();
-  const net: Network = await defaultNetwork({ ns: host, subnet: '172.18.0.0/16', bridgeName: 'nwbr0' });
-  const containers: Namespace[] = [];
-  const connectOne = async (loopback: boolean): Promise<Endpoint> => {
-    const c = await Namespace.create();
-    containers.push(c);
-    return net.connect(c, { loopback });
-  };
-  const removeAll = async (): Promise<number> => {
-    const t0 = process.hrtime.bigint();
-    await net.disconnect(net.endpoints);
-    for (const c of containers.splice(0)) c.close();
-    return Number(process.hrtime.bigint() - t0) / 1000;
-  };
-  try {
-    for (let i = 0; i < 5; i++) await connectOne(false); // warm-up
-    await removeAll();
-    const connect: number[] = [];
-    const remove: number[] = [];
-    for (let round = 0; round < 2; round++) {
-      connect.push(...(await timeEach(n, () => connectOne(false))));
-      const last = net.endpoints[net.endpoints.length - 1];
-      if (!last || net.endpoints.length !== n) throw new Error(`netweave connect: ${net.endpoints.length} endpoints, expected ${n}`);
-      remove.push((await removeAll()) / n);
-    }
-    const withLo = summarize(await timeEach(n, () => connectOne(true)));
-    await removeAll();
+class NetweaveSide {
+  private containers: Namespace[] = [];
+  private constructor(
+    private readonly host: Namespace,
+    private readonly net: Network,
+  ) {}
 
-    // Where the time goes: the same three requests connect makes, timed one by one.
+  static async start(): Promise<NetweaveSide> {
+    const host = await Namespace.create();
+    const side = new NetweaveSide(host, await defaultNetwork({ ns: host, subnet: '172.18.0.0/16', bridgeName: 'nwbr0' }));
+    for (let i = 0; i < 5; i++) await side.connectOne(false); // warm-up
+    await side.removeAll();
+    return side;
+  }
+
+  private async connectOne(loopback: boolean): Promise<Endpoint> {
+    const c = await Namespace.create();
+    this.containers.push(c);
+    return this.net.connect(c, { loopback });
+  }
+
+  /** µs for the bulk disconnect of every endpoint plus closing the namespaces. */
+  private async removeAll(): Promise<number> {
+    const t0 = process.hrtime.bigint();
+    await this.net.disconnect(this.net.endpoints);
+    for (const c of this.containers.splice(0)) c.close();
+    return Number(process.hrtime.bigint() - t0) / 1000;
+  }
+
+  /** One round: n connects timed one by one (µs each), then their removal (µs per container). */
+  async round(n: number, loopback = false): Promise<{ connect: number[]; removeUs: number }> {
+    const connect = await timeEach(n, () => this.connectOne(loopback));
+    if (this.net.endpoints.length !== n) throw new Error(`netweave connect: ${this.net.endpoints.length} endpoints, expected ${n}`);
+    return { connect, removeUs: (await this.removeAll()) / n };
+  }
+
+  /** Where the time goes: the requests connect makes, made and timed one by one (as connect overlaps them). */
+  async steps(n: number): Promise<Record<string, Summary>> {
     const steps: Record<string, number[]> = { netns: [], host_request: [], container_request: [], commit_tag: [] };
+    const { host, net } = this;
     const brIdx = (await getLink(net.interface!, { ns: host })).index;
     const slot = (net as unknown as { rec: { slot: number } }).rec.slot;
     for (let i = 0; i < n; i++) {
@@ -157,34 +165,43 @@ async function netweaveSide(n: number) {
         t = now;
       };
       const c = await Namespace.create();
-      containers.push(c);
+      this.containers.push(c);
       lap('netns');
+      c.route();
       const id = randomId();
       const ip = containerAddress(i);
-      const tag = { kind: 'e' as const, id, network: net.id, name: id.slice(0, 12), aliases: [], ifname: 'eth0', ip };
-      const links = await createVethEndpoint(
-        { host, container: c, hostName: linkNames.hostVeth(id), ifname: 'eth0', mac: macFromIp(ip), group: groupOf(slot, 'endpoints'), master: brIdx, pendingTag: encodeTag({ ...tag, kind: 'p' }) },
+      const tagText = encodeTag({ kind: 'e', id, network: net.id, name: id.slice(0, 12), aliases: [], ifname: 'eth0', ip });
+      const created = createVethEndpoint(
+        { host, container: c, hostName: linkNames.hostVeth(id), ifname: 'eth0', mac: macFromIp(ip), group: groupOf(slot, 'endpoints'), master: brIdx, pendingTag: pendingOf(tagText) },
         'bench',
       );
+      const inside = prepareInside({ ns: c, cidr: `${ip}/16`, gateway: '172.18.0.1', loopback: false, up: true }, 'bench');
+      const commit = prepareAlias(host, tagText, 'bench');
+      const links = await created;
       lap('host_request');
-      await configureInside({ ns: c, index: links.peerIndex, cidr: `${ip}/16`, gateway: '172.18.0.1', loopback: false, up: true }, 'bench');
+      await inside.send(links.peerIndex);
       lap('container_request');
-      await setAlias(host, links.hostIndex, encodeTag(tag), 'bench');
+      await commit.send(links.hostIndex);
       lap('commit_tag');
     }
     await deleteGroups(host, [groupOf(slot, 'endpoints')], 'bench');
-    for (const c of containers.splice(0)) c.close();
+    for (const c of this.containers.splice(0)) c.close();
+    return Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarize(v)]));
+  }
 
-    for (let i = 0; i < n; i++) await connectOne(false);
-    let t0 = process.hrtime.bigint();
-    await removeNetwork(net, { ns: host, force: true });
-    for (const c of containers.splice(0)) c.close();
-    const removeNetworkUs = Number(process.hrtime.bigint() - t0) / 1000 / n;
-    return { connect: summarize(connect), remove: summarize(remove), withLo, steps: Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, summarize(v)])), removeNetworkUs };
-  } finally {
-    for (const c of containers) c.close();
-    await closeNetworks({ ns: host });
-    host.close();
+  /** µs per container for removeNetwork(force) with n endpoints (the bridge too), plus closing the namespaces. */
+  async removeNetworkUs(n: number): Promise<number> {
+    for (let i = 0; i < n; i++) await this.connectOne(false);
+    const t0 = process.hrtime.bigint();
+    await removeNetwork(this.net, { ns: this.host, force: true });
+    for (const c of this.containers.splice(0)) c.close();
+    return Number(process.hrtime.bigint() - t0) / 1000 / n;
+  }
+
+  async stop(): Promise<void> {
+    for (const c of this.containers.splice(0)) c.close();
+    await closeNetworks({ ns: this.host });
+    this.host.close();
   }
 }
 
@@ -192,8 +209,40 @@ const bench: Bench = {
   name: 'container',
   description: `container setup composite: ${N} one at a time, removal by group and by namespace; vs ip per step and ip -batch`,
   async run(): Promise<BenchResult> {
-    const c = await runC<CContainer>('container', [N]);
-    const nw = await netweaveSide(N);
+    // C and netweave alternate: C, netweave round, C, netweave round.
+    const side = await NetweaveSide.start();
+    const cRuns: CContainer[] = [];
+    const connectUs: number[] = [];
+    const removeUs: number[] = [];
+    let nwExtra: { withLo: Summary; steps: Record<string, Summary>; removeNetworkUs: number };
+    try {
+      // Dropped namespaces are freed by the kernel afterwards, asynchronously: settle
+      // after each phase so that cleanup does not land in the next one's figures.
+      for (let k = 0; k < 2; k++) {
+        await settleNetns();
+        cRuns.push(await runC<CContainer>('container', [N]));
+        await settleNetns();
+        const r = await side.round(N);
+        connectUs.push(...r.connect);
+        removeUs.push(r.removeUs);
+      }
+      await settleNetns();
+      const withLo = summarize((await side.round(N, true)).connect);
+      await settleNetns();
+      const steps = await side.steps(N);
+      await settleNetns();
+      nwExtra = { withLo, steps, removeNetworkUs: await side.removeNetworkUs(N) };
+    } finally {
+      await side.stop();
+    }
+    const mean = (f: (c: CContainer) => number) => cRuns.reduce((a, c) => a + f(c), 0) / cRuns.length;
+    const c = {
+      connect: { median_us: mean((x) => x.connect.median_us), mean_us: mean((x) => x.connect.mean_us) },
+      remove_group: { us_per_container: mean((x) => x.remove_group.us_per_container) },
+      remove_netns: { us_per_container: mean((x) => x.remove_netns.us_per_container) },
+      steps: Object.fromEntries(Object.keys(cRuns[0].steps).map((k) => [k, { median_us: mean((x) => x.steps[k].median_us) }])),
+    };
+    const nw = { connect: summarize(connectUs), remove: summarize(removeUs), ...nwExtra };
     const perStep = summarize(await ipPerStep(IP_PER_STEP));
     const batch = summarize(await ipBatch(IP_BATCH));
     const ms = (us: number) => us / 1000;
@@ -201,7 +250,7 @@ const bench: Bench = {
     return {
       rows: [
         {
-          metric: `connect one container (median, 2 rounds of ${N})`,
+          metric: `Namespace.create + connect, one container (median of 2×${N}; C: mean of 2 runs' medians)`,
           unit: 'ms/container',
           netweave: ms(nw.connect.median),
           reference: ms(c.connect.median_us),
@@ -217,7 +266,7 @@ const bench: Bench = {
           target: { kind: 'min-speedup', value: 15, text: '≥ 15× faster' },
         },
         {
-          metric: `remove ${N} containers (bulk disconnect + close namespaces; median of 2)`,
+          metric: `remove ${N} containers (bulk disconnect + close namespaces; median of 2 rounds)`,
           unit: 'ms/container',
           netweave: ms(nw.remove.median),
           reference: ms(c.remove_group.us_per_container),
@@ -239,7 +288,7 @@ const bench: Bench = {
           .join(', ')} (connect = host request [veth + attach + up + pending tag] → container request [up + addr + route] → commit tag)`,
         `ip per step: 7 processes per container (netns add, link add, master, up, eth0 up, addr, route), ${IP_PER_STEP} containers`,
       ],
-      raw: { c, netweave: nw, ipPerStepUs: perStep, ipBatchUs: batch },
+      raw: { c: cRuns, netweave: nw, ipPerStepUs: perStep, ipBatchUs: batch },
     };
   },
 };
