@@ -97,6 +97,28 @@ describe('another process finds what one made', () => {
   });
 });
 
+describe('a namespace given by pid', () => {
+  it('is recorded by pid, not held open, and reopened by pid by a new manager', async () => {
+    // This test process's own namespace (the sandbox's) stands in for a container's.
+    const persist = (await loadNetworks({ ns: host })).find((n) => n.name === 'persist')!;
+    // Not served here (as the CLI does): nothing needs the namespace open, so the handle is let go —
+    // the namespace lives as long as its processes, not as long as our descriptor.
+    const ep = await persist.connect(process.pid, { name: 'bypid', interfaceName: 'nwpid0', dns: false });
+    expect(ep.ns).toBeUndefined();
+    const alias = ipJson(host, 'link', 'show', 'dev', ep.hostInterface!)[0].ifalias;
+    expect(decodeTag(alias)).toMatchObject({ kind: 'e', pid: process.pid, name: 'bypid', ifname: 'nwpid0' });
+    expect(ipJson(undefined, 'addr', 'show', 'dev', 'nwpid0')[0].addr_info.some((a: { local: string }) => a.local === ep.ip)).toBe(true);
+    await closeNetworks({ ns: host });
+    const again = (await loadNetworks({ ns: host, dns: true })).find((n) => n.name === 'persist')!;
+    const found = again.endpoint('bypid')!;
+    expect(found.ns?.equals(Namespace.current())).toBe(true); // reopened by pid to serve DNS
+    expect(await resolveA(Namespace.current(), 'web')).toEqual([setupOut.web]);
+    await again.disconnect(found);
+    expect(ipJson(undefined, 'link', 'show').some((l: { ifname: string }) => l.ifname === 'nwpid0')).toBe(false);
+    await closeNetworks({ ns: host });
+  });
+});
+
 describe('a process killed in the middle of connects', () => {
   const done = new Map<string, string>();
   let net: Network;

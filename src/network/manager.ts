@@ -313,6 +313,8 @@ export class NetworkManager {
         throw new NetworkError('EBUSY', operation, `network ${net.name} has active endpoints (${eps.map((r) => r.view.name).join(', ')}): disconnect them or use force`, { network: net.name });
       }
       net.removing = true;
+      // Endpoints inside containers (macvlan, ipvlan) are removed from there: get handles on them.
+      if (net.impl.foreignEndpoints) for (const r of eps) await net.reopen(r);
       try {
         for (const p of snap.ports) {
           if (firewallTags.parse(p.tag)?.network !== net.id) continue;
@@ -443,6 +445,11 @@ export class NetworkManager {
       this.dnsAttached.delete(r.key);
       throw e;
     }
+  }
+
+  /** @internal Whether this process serves DNS inside the namespace with this identity. */
+  servesDnsIn(key: string): boolean {
+    return this.dnsAttached.has(key);
   }
 
   /** @internal Withdraws an endpoint's names; stops serving its namespace when no DNS network is left there. */

@@ -12,7 +12,8 @@ import { namespaceId } from './kernel.js';
 import type { NetworkManager } from './manager.js';
 import { parsePortSpec, type PortMapping } from './portspec.js';
 import type { Snapshot, Tagged } from './state.js';
-import { encodeTag, firewallTags, groupOf, macFromIp, randomId, type EndpointTag, type NetworkTag } from './tags.js';
+import { decodeTag, encodeTag, firewallTags, groupOf, macFromIp, randomId, type EndpointTag, type NetworkTag } from './tags.js';
+import { listLinks } from '../link.js';
 
 /** Where to connect: a Namespace, a process id (its namespace), or a /run/netns name. */
 export type ConnectTarget = Namespace | number | { pid: number } | string;
@@ -265,16 +266,16 @@ export class Network {
     if (opts.dns !== undefined && typeof opts.dns !== 'boolean') throw argType('dns must be a boolean');
     const ip = opts.ip === undefined ? undefined : canonicalIp(validate.ip(opts.ip, 'ip'), 'ip');
     if (ip !== undefined && !this.impl.features.ipam) throw new NetworkError('EOPNOTSUPP', operation, `the ${this.driver} network has no addresses to choose from`, { network: this.name });
-    const { ns, owned } = this.resolveTarget(target);
+    const { ns, owned, pid } = this.resolveTarget(target);
     try {
-      return await this.connectNs(ns, owned, { ip, mac, aliases, name, ifname, loopback: opts.loopback ?? true, serveDns: opts.dns ?? true });
+      return await this.connectNs(ns, owned, pid, { ip, mac, aliases, name, ifname, loopback: opts.loopback ?? true, serveDns: opts.dns ?? true });
     } catch (e) {
       if (owned) ns.close();
       throw e;
     }
   }
 
-  private resolveTarget(target: ConnectTarget | undefined): { ns: Namespace; owned: boolean } {
+  private resolveTarget(target: ConnectTarget | undefined): { ns: Namespace; owned: boolean; pid?: number } {
     if (target === undefined) {
       if (this.driver !== 'host') throw argType(`connect: a namespace is required (a Namespace, a pid or a /run/netns name) for a ${this.driver} network`);
       return { ns: this.ns, owned: false };
@@ -283,7 +284,7 @@ export class Network {
     if (typeof target === 'number' || (typeof target === 'object' && target !== null && 'pid' in target)) {
       const pid = typeof target === 'number' ? target : target.pid;
       if (!Number.isInteger(pid) || pid <= 0) throw argType('connect: pid must be a positive integer');
-      return { ns: Namespace.open({ pid }), owned: true };
+      return { ns: Namespace.open({ pid }), owned: true, pid };
     }
     if (typeof target === 'string') return { ns: Namespace.open(target), owned: true };
     throw argType('connect: target must be a Namespace, a pid, { pid } or a /run/netns name');
@@ -292,6 +293,7 @@ export class Network {
   private async connectNs(
     ns: Namespace,
     owned: boolean,
+    pid: number | undefined,
     o: { ip?: string; mac?: string; aliases: string[]; name?: string; ifname?: string; loopback: boolean; serveDns: boolean },
   ): Promise<Endpoint> {
     const operation = 'connect';
@@ -336,6 +338,7 @@ export class Network {
       }
       const tag: EndpointTag = { kind: 'e', id, network: this.id, name: epName, aliases: o.aliases, ifname, ...(ip !== undefined ? { ip } : {}) };
       if (ns.name !== undefined) tag.nsName = ns.name;
+      else if (pid !== undefined) tag.pid = pid;
       if (o.mac !== undefined && (ip === undefined || o.mac !== macFromIp(ip))) tag.mac = o.mac;
       const tagText = encodeTag(tag, operation); // refuses what would not fit before anything is made
       const req: ConnectRequest = { operation, ns, tag, tagText, ifname, loopback: o.loopback, defaultRoute, ...(ip !== undefined ? { ip } : {}), ...(o.mac ? { mac: o.mac } : {}) };
@@ -352,10 +355,18 @@ export class Network {
         try {
           await this.manager.dnsJoin(this, rec, o.serveDns);
         } catch (e) {
-          this.eps.delete(id);
+          this.forget(rec);
           await this.impl.disconnect(this.rec, [state], { operation, all: false }).catch(() => {});
           throw e;
         }
+      }
+      // A handle this process opened would keep the namespace — and the endpoint — alive after
+      // the container is gone: let go of it unless DNS is served there (whose sockets hold it
+      // anyway). The tag says how to open it again.
+      if (owned && !this.manager.servesDnsIn(key)) {
+        ns.close();
+        state.ns = undefined;
+        state.ownsNs = false;
       }
       return rec.view;
     } catch (e) {
@@ -439,6 +450,8 @@ export class Network {
     }
     if (recs.length === 0) return;
     const all = recs.length === this.eps.size && this.inflightIds.size === 0;
+    // Drivers whose endpoints live inside the containers need a handle there.
+    if (this.impl.foreignEndpoints) for (const r of recs) await this.reopen(r);
     await this.unpublishAll(recs);
     for (const r of recs) this.eps.delete(r.state.tag.id);
     try {
@@ -674,8 +687,12 @@ export class Network {
       return false;
     }
     if (!ns) return false;
-    const id = await namespaceId(this.ns, ns, 'loadNetworks').catch(() => undefined);
-    if (r.state.netnsId === undefined || id !== r.state.netnsId) {
+    // The same namespace? Known by id for a veth's peer; otherwise by the tagged link inside.
+    const same =
+      r.state.netnsId !== undefined
+        ? (await namespaceId(this.ns, ns, 'reopen').catch(() => undefined)) === r.state.netnsId
+        : (await listLinks({ ns }).catch(() => [])).some((l) => decodeTag(l.alias)?.kind === 'e' && (decodeTag(l.alias) as EndpointTag).id === t.id);
+    if (!same) {
       ns.close();
       return false;
     }
