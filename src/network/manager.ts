@@ -429,7 +429,10 @@ export class NetworkManager {
   /** @internal Publishes an endpoint's names and serves DNS inside its namespace. */
   async dnsJoin(net: Network, r: EndpointRecord, serve = true): Promise<void> {
     const dns = this.dns();
-    dns.setRecords(net.id, dnsRecords(net));
+    if (r.view.ip) {
+      dns.removeRecord(net.id, r.view.name);
+      dns.addRecord(net.id, { name: r.view.name, aliases: [...r.view.aliases], addresses: [r.view.ip] });
+    }
     if (!serve || !r.state.ns || r.key === undefined) return;
     const zones = this.zonesOf(r.key);
     const att = this.dnsAttached.get(r.key);
@@ -455,7 +458,7 @@ export class NetworkManager {
   /** @internal Withdraws an endpoint's names; stops serving its namespace when no DNS network is left there. */
   async dnsLeave(net: Network, r: EndpointRecord): Promise<void> {
     if (!this.dnsServer) return;
-    this.dnsServer.setRecords(net.id, dnsRecords(net, r));
+    this.dnsServer.removeRecord(net.id, r.view.name);
     if (r.key === undefined) return;
     const att = this.dnsAttached.get(r.key);
     if (!att) return;
@@ -510,10 +513,10 @@ export class NetworkManager {
   }
 }
 
-function dnsRecords(net: Network, without?: EndpointRecord): { name: string; aliases: string[]; addresses: string[] }[] {
+function dnsRecords(net: Network): { name: string; aliases: string[]; addresses: string[] }[] {
   const out: { name: string; aliases: string[]; addresses: string[] }[] = [];
   for (const r of net.eps.values()) {
-    if (r === without || !r.view.ip) continue;
+    if (!r.view.ip) continue;
     out.push({ name: r.view.name, aliases: [...r.view.aliases], addresses: [r.view.ip] });
   }
   return out;

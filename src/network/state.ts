@@ -140,7 +140,13 @@ async function candidates(skip: Namespace): Promise<Candidate[]> {
   } catch {
     // no /proc
   }
-  for (const p of pids) await add(`/proc/${p}/ns/net`, { pid: Number(p) });
+  // Many processes: stat them in parallel (libuv's pool), keep the order for the first-seen rule.
+  const stats = await Promise.all(pids.map((p) => stat(`/proc/${p}/ns/net`).then((st) => `${st.dev}:${st.ino}`, () => undefined)));
+  for (const [i, key] of stats.entries()) {
+    if (key === undefined || seen.has(key)) continue;
+    seen.add(key);
+    out.push({ key, pid: Number(pids[i]) });
+  }
   return out;
 }
 
@@ -151,12 +157,13 @@ async function candidates(skip: Namespace): Promise<Candidate[]> {
  */
 export async function scanForeign(snap: Snapshot, networkIds: Set<string>): Promise<void> {
   if (networkIds.size === 0) return;
-  for (const c of await candidates(snap.ns)) {
+  const all = await candidates(snap.ns);
+  const look = async (c: Candidate): Promise<void> => {
     let ns: Namespace;
     try {
       ns = c.name !== undefined ? Namespace.open(c.name) : Namespace.open({ pid: c.pid! });
     } catch {
-      continue;
+      return;
     }
     let keep = false;
     try {
@@ -168,9 +175,11 @@ export async function scanForeign(snap: Snapshot, networkIds: Set<string>): Prom
         keep = true;
       }
     } catch {
-      // the namespace went away while we looked
+      // the namespace went away while we looked (or is not one: a half-made /run/netns file)
     } finally {
       if (!keep) ns.close();
     }
-  }
+  };
+  // A few at a time: each costs a socket opened inside the namespace and one dump.
+  for (let i = 0; i < all.length; i += 16) await Promise.all(all.slice(i, i + 16).map(look));
 }
