@@ -1,8 +1,26 @@
-// Docker-style networks over netweave: `docker network create|ls|inspect|rm|connect|disconnect`
-// and `docker run -p`, done over rtnetlink and nftables with the kernel as
-// the only state. See manager.ts (networks of a host namespace), network.ts
-// (connect, publish, inspect), drivers/ (one file per driver), tags.ts (what
-// is written into the kernel), state.ts (reading it back).
+// Docker-style networks over netweave — `docker network create|ls|inspect|rm|
+// connect|disconnect|prune` and `docker run -p` — done over rtnetlink and
+// nftables, with the kernel as the only state:
+//
+//   const net = await createNetwork({ name: 'appnet' });          // bridge nw-<id>, 172.18.0.0/16
+//   const ep = await net.connect(containerNs, { name: 'web' });    // veth, eth0 172.18.0.2, default route, DNS
+//   await net.publish(ep, '8080:80');                              // host:8080 → 172.18.0.2:80
+//   // …a new process, later:
+//   const nets = await loadNetworks({ dns: true });                // everything found again
+//
+// Drivers (drivers/, one file each, a registry): bridge (the default network
+// "bridge" on nw0 and user-defined ones), overlay (VXLAN across hosts),
+// macvlan, ipvlan, and the predefined host and none. What is written into the
+// kernel and how it is read back: tags.ts and state.ts. Errors: argument
+// checks throw TypeError/RangeError (code ERR_INVALID_ARG_TYPE /
+// ERR_OUT_OF_RANGE) before any syscall; refusals are NetworkError (EEXIST,
+// ENOENT, EBUSY, EADDRINUSE, EOPNOTSUPP, EINVAL — see errors.ts), IpamError
+// (EADDRINUSE, EADDRNOTAVAIL) or FirewallError (EADDRINUSE for a taken host
+// port); the kernel's are NetlinkError.
+//
+// One process manages a host namespace's networks at a time (as dockerd
+// does): another may read them any time (loadNetworks, inspect), and take
+// over after the first is gone, running prune() first if it crashed.
 import type { Namespace } from '../namespace.js';
 import type { DnsServerOptions } from './dns.js';
 import { NetworkManager, type CreateNetworkOptions, type PruneReport } from './manager.js';
@@ -15,6 +33,7 @@ export { Network, type ConnectOptions, type ConnectTarget, type Endpoint, type E
 export { NetworkError, type NetworkErrorCode } from './errors.js';
 export { registerNetworkDriver, networkDriverNames, DEFAULT_NETWORK, OVERLAY_MTU, type NetworkDriver, type DriverFeatures } from './drivers/index.js';
 export { encodeTag, decodeTag, type Tag, type NetworkTag, type EndpointTag } from './tags.js';
+export type { PublishedPort } from '../firewall/index.js';
 
 export interface NsOption {
   /** The namespace the networks live in (the "host"); default the one this process runs in. */

@@ -749,7 +749,10 @@ function embeddedResolvConf(): string {
 function hostResolvConf(): string {
   if (fromHost === undefined) {
     const servers = hostNameservers().filter((s) => !s.startsWith('127.') && s !== '::1');
-    fromHost = servers.length ? servers.map((s) => `nameserver ${s}\n`).join('') : '# no nameserver the container can reach (the host uses a local resolver)\n';
+    // As dockerd: when the host only has resolvers on loopback, which a container cannot reach, Google's public ones.
+    fromHost = servers.length
+      ? servers.map((s) => `nameserver ${s}\n`).join('')
+      : '# the host resolves through loopback only, unreachable from a container\nnameserver 8.8.8.8\nnameserver 8.8.4.4\n';
   }
   return fromHost;
 }
