@@ -104,6 +104,11 @@ export class NetworkManager {
     return m;
   }
 
+  /** @internal Whether close() was called: Network objects from before are stale. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
   /** @internal */
   tick(): number {
     return ++this.clock;

@@ -297,6 +297,7 @@ export class Network {
     o: { ip?: string; mac?: string; aliases: string[]; name?: string; ifname?: string; loopback: boolean; serveDns: boolean },
   ): Promise<Endpoint> {
     const operation = 'connect';
+    if (this.manager.isClosed) throw new NetworkError('EINVAL', operation, `this handle on network ${this.name} is from before closeNetworks(): get it again (loadNetworks, getNetwork)`, { network: this.name });
     if (this.removing || !this.manager.networks.has(this.id)) throw new NetworkError('ENOENT', operation, `network ${this.name} was removed`, { network: this.name });
     // The container's netlink socket opens on the engine thread while the checks below run.
     if (!this.impl.features.predefined) ns.route();
