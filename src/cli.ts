@@ -15,7 +15,7 @@ import { listAddresses, type Address } from './address.js';
 import { listLinks, type Link } from './link.js';
 import { Namespace } from './namespace.js';
 import { listRoutes, type Route } from './route.js';
-import { closeNetworks, createNetwork, getNetwork, listNetworks, loadNetworks, prune, removeNetwork, type Network, type NetworkInspect } from './network/index.js';
+import { closeNetworks, createNetwork, getNetwork, listNetworks, loadNetworks, pruneNetworks, removeNetwork, type Network, type NetworkInspect } from './network/index.js';
 
 const USAGE = `usage: netweave [--ns NAME] [--json] COMMAND
 
@@ -192,7 +192,7 @@ async function main(): Promise<void> {
       } else if (sub === 'prune') {
         allowed('network prune', []);
         positionals('network prune', 0);
-        const report = await prune(nsOpt);
+        const report = await pruneNetworks(nsOpt);
         out(report, () =>
           [
             ...report.links.map((l) => `removed link ${l.name}: ${l.reason}\n`),

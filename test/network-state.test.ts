@@ -10,7 +10,7 @@ import { listPublishedPorts } from '../src/firewall/index.js';
 import { createBridge } from '../src/link-kinds/index.js';
 import { getLink, listLinks } from '../src/link.js';
 import { Namespace } from '../src/namespace.js';
-import { closeNetworks, loadNetworks, prune, type Network } from '../src/network/index.js';
+import { closeNetworks, loadNetworks, pruneNetworks, type Network } from '../src/network/index.js';
 import { configureInside, createVethEndpoint } from '../src/network/kernel.js';
 import { decodeTag, encodeTag, groupOf, linkNames, macFromIp, randomId, type EndpointTag } from '../src/network/tags.js';
 import { ipJson, uniqueName } from './helpers.js';
@@ -164,7 +164,7 @@ describe('a process killed in the middle of connects', () => {
     console.log(`crash rounds: ${done.size} connects acknowledged, ${committed.length} complete endpoints in the kernel, ${half.length} half-made (${half.join(', ') || 'none'})`);
 
     // prune removes exactly the half-made links; the complete ones stay, healthy.
-    const report = await prune({ ns: host });
+    const report = await pruneNetworks({ ns: host });
     expect(report.links.map((l) => l.name).sort()).toEqual(half);
     const after = inGroup();
     expect(after.map((l: { ifname: string }) => l.ifname).sort()).toEqual(committed.map((l: { ifname: string }) => l.ifname).sort());
@@ -219,14 +219,14 @@ describe('a process killed in the middle of connects', () => {
     const c = await scope.create('nwc');
     expect(code(await reloaded.connect(c, { ip: '10.41.200.2' }).catch((e: unknown) => e))).toBe('EADDRINUSE');
 
-    const report = await prune({ ns: host });
+    const report = await pruneNetworks({ ns: host });
     expect(report.links.map((l) => l.name).sort()).toEqual([a, b, strayBridge.name].sort());
     if (orphanPort !== undefined) expect(report.ports.map((p) => p.hostPort)).toEqual([orphanPort]);
     const names = (await listLinks({ ns: host })).map((l) => l.name);
     for (const n of [a, b, strayBridge.name]) expect(names).not.toContain(n);
     expect((await reloaded.inspect()).incomplete).toEqual([]);
     // Nothing left to prune.
-    expect(await prune({ ns: host })).toEqual({ links: [], ports: [], masquerades: [], isolations: [] });
+    expect(await pruneNetworks({ ns: host })).toEqual({ links: [], ports: [], masquerades: [], isolations: [] });
     expect((await reloaded.connect(c, { ip: '10.41.200.2' })).ip).toBe('10.41.200.2');
   }, 60_000);
 });

@@ -20,7 +20,7 @@
 //
 // One process manages a host namespace's networks at a time (as dockerd
 // does): another may read them any time (loadNetworks, inspect), and take
-// over after the first is gone, running prune() first if it crashed.
+// over after the first is gone, running pruneNetworks() first if it crashed.
 import type { Namespace } from '../namespace.js';
 import type { DnsServerOptions } from './dns.js';
 import { NetworkManager, type CreateNetworkOptions, type PruneReport } from './manager.js';
@@ -48,7 +48,7 @@ export interface NsOption {
  * DNS). Refused before anything is made: an unknown driver (NetworkError
  * EOPNOTSUPP), a name in use (EEXIST), a subnet overlapping another
  * network's (EADDRINUSE), a gateway or ip range outside the subnet
- * (RangeError). A create cut short leaves only links prune() removes.
+ * (RangeError). A create cut short leaves only links pruneNetworks() removes.
  */
 export function createNetwork(opts: CreateNetworkOptions): Promise<Network> {
   try {
@@ -86,7 +86,7 @@ export async function defaultNetwork(opts: NsOption & { bridgeName?: string; sub
  * `dns: true`, the embedded DNS is served again inside the namespaces of the
  * endpoints of user-defined networks (those this process can reopen: by
  * their /run/netns name or pid). Half-made things are not adopted:
- * inspect() lists them, prune() removes them.
+ * inspect() lists them, pruneNetworks() removes them.
  */
 export async function loadNetworks(opts: NsOption & { dns?: boolean | DnsServerOptions } = {}): Promise<Network[]> {
   const m = NetworkManager.for(opts.ns);
@@ -135,8 +135,8 @@ export function removeNetwork(ref: string | Network, opts: NsOption & { force?: 
   }
 }
 
-/** `docker network prune` for what crashes leave: see NetworkManager.prune. */
-export function prune(opts: NsOption = {}): Promise<PruneReport> {
+/** `docker network prune` for what crashes leave (half-made endpoints and networks, orphaned firewall entries): see NetworkManager.prune. */
+export function pruneNetworks(opts: NsOption = {}): Promise<PruneReport> {
   return NetworkManager.for(opts.ns).prune();
 }
 

@@ -110,7 +110,7 @@ export interface NetworkInspect {
   healthy: boolean;
   problems: string[];
   endpoints: EndpointInspect[];
-  /** Half-made endpoints (a connect that did not finish); prune() removes them. */
+  /** Half-made endpoints (a connect that did not finish); pruneNetworks() removes them. */
   incomplete: IncompleteEndpoint[];
   ports: PublishedPort[];
   /** Driver facts (overlay: vxlan device and peers). */
@@ -245,7 +245,7 @@ export class Network {
    * and inside: the interface up, lo up, the address, the default route (if
    * the namespace has none yet) — three requests, each one message batch.
    * The endpoint's tag is written last: a connect cut short leaves only what
-   * inspect reports as incomplete and prune() removes. On user-defined
+   * inspect reports as incomplete and pruneNetworks() removes. On user-defined
    * networks the namespace then resolves the others' names at 127.0.0.11.
    *
    * Refusals (before anything is made): the namespace is already on the

@@ -20,7 +20,7 @@
 // GROUP_BASE — its endpoints, its infrastructure (bridge, vxlan, anchor), a
 // scratch group that bulk disconnects move links into before deleting them
 // in one request, and one prune uses the same way (reap). A link in one of these groups without a valid tag is a
-// leftover of a crash; prune() removes it.
+// leftover of a crash; pruneNetworks() removes it.
 import { randomBytes } from 'node:crypto';
 import { NetworkError } from './errors.js';
 
