@@ -127,7 +127,39 @@ export {
 export * as nft from './nft/index.js';
 export * as nftExpr from './wire/nft-expr/index.js';
 
-// The Docker-style network layer's building blocks.
+// Docker-style networks (`docker network …`).
+export {
+  createNetwork,
+  defaultNetwork,
+  loadNetworks,
+  listNetworks,
+  getNetwork,
+  inspectNetwork,
+  removeNetwork,
+  pruneNetworks,
+  configureNetworkDns,
+  closeNetworks,
+  Network,
+  NetworkManager,
+  NetworkError,
+  registerNetworkDriver,
+  networkDriverNames,
+  DEFAULT_NETWORK,
+  OVERLAY_MTU,
+  type CreateNetworkOptions,
+  type PruneReport,
+  type ConnectOptions as NetworkConnectOptions,
+  type ConnectTarget,
+  type Endpoint,
+  type EndpointInspect,
+  type IncompleteEndpoint,
+  type NetworkInspect,
+  type NetworkErrorCode,
+  type NetworkDriver,
+  type DriverFeatures,
+} from './network/index.js';
+
+// The network layer's building blocks.
 export { AddressPool, IpamError, nextFreeSubnet, findOverlap, subnetsOverlap, parseSubnet, DEFAULT_ADDRESS_POOLS, DEFAULT_ADDRESS_POOLS_V6 } from './network/ipam.js';
 export { parsePortSpec, parsePortSpecs, formatPortMapping, type PortMapping } from './network/portspec.js';
 export { DnsServer, DnsError, containerResolvConf, type DnsRecord, type DnsServerOptions } from './network/dns.js';
