@@ -7,7 +7,10 @@
 import { createVethPair } from '../src/link-kinds/index.js';
 import { deleteLinkGroup } from '../src/link.js';
 import { Namespace } from '../src/namespace.js';
-import { runC, type CSamples } from './lib/c.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { buildC, runC, type CSamples } from './lib/c.js';
 import { measureLoopDelay } from './lib/loop-delay.js';
 import { addNetns, delNetns, execFileP, ip } from './lib/proc.js';
 import type { Bench, BenchResult } from './lib/report.js';
@@ -40,6 +43,84 @@ async function ipSpawnPerPair(n: number): Promise<number[]> {
 }
 
 export const LOOP_CREATES = 1000;
+export const BLOCK = 10;
+export const BLOCKS = 33;
+export const PAIRED_WARMUP = 100;
+
+/**
+ * createVethPair against C, interleaved: the C program in serve mode creates
+ * BLOCK pairs back to back in the same namespace, then netweave creates
+ * BLOCK, and so on — so both sides are sampled under the same conditions
+ * (this VM's drift moves C's own median by ±15% between runs seconds apart,
+ * more than the 1.10× target allows), each in its steady back-to-back state.
+ * The first op of every block is dropped on both sides (it pays the hand-over
+ * from the other process), as are PAIRED_WARMUP unmeasured creates of each
+ * (V8 runs the path unoptimised at first).
+ */
+async function interleavedCreates(): Promise<{ c: number[]; netweave: number[] }> {
+  const ns = await Namespace.create(`vethab${process.pid}`);
+  const child = spawn(buildC('veth'), ['serve', `/run/netns/${ns.name}`], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  let seq = 0;
+  const cBlock = async (n: number): Promise<number[]> => {
+    let cmds = '';
+    for (let i = 0; i < n; i++, seq++) cmds += `ca${seq} cb${seq} 11\n`;
+    child.stdin.write(cmds);
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const { value, done } = await lines.next();
+      if (done) throw new Error('bench/c/veth serve exited');
+      out.push(Number(value));
+    }
+    return out;
+  };
+  const nwBlock = async (n: number): Promise<number[]> => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++, seq++) {
+      const t0 = process.hrtime.bigint();
+      await createVethPair({ name: `na${seq}`, peer: { name: `nb${seq}` }, ns, linkGroup: 12 });
+      out.push(Number(process.hrtime.bigint() - t0) / 1000);
+    }
+    return out;
+  };
+  const c: number[] = [];
+  const netweave: number[] = [];
+  try {
+    await cBlock(PAIRED_WARMUP);
+    await nwBlock(PAIRED_WARMUP);
+    for (let b = 0; b < BLOCKS; b++) {
+      c.push(...(await cBlock(BLOCK)).slice(1));
+      netweave.push(...(await nwBlock(BLOCK)).slice(1));
+    }
+  } finally {
+    child.stdin.end();
+    await once(child, 'exit');
+    await ns.delete();
+  }
+  return { c, netweave };
+}
+
+/**
+ * Control for the loop-delay rows: a Node process that does nothing but
+ * measure its own event loop, while the C program creates LOOP_CREATES veth
+ * pairs in another process. Its stalls are the kernel's and the VM's (on
+ * this VM they reach several ms), so they bound what any process can show.
+ */
+async function idleLoopDuringC(): Promise<{ maxMs: number; p99Ms: number }> {
+  const script = `
+    const { monitorEventLoopDelay } = require('node:perf_hooks');
+    const h = monitorEventLoopDelay({ resolution: 1 }); h.enable();
+    process.stdin.on('data', () => {});
+    process.stdin.on('end', () => { h.disable(); console.log(JSON.stringify({ maxMs: h.max / 1e6 - 1, p99Ms: h.percentile(99) / 1e6 - 1 })); });`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['pipe', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  await new Promise((r) => setTimeout(r, 300)); // let it start and sample
+  await runC('veth', [LOOP_CREATES, 1, 1]);
+  child.stdin.end();
+  await once(child, 'exit');
+  return JSON.parse(out);
+}
 
 /**
  * The netweave side: createVethPair awaited one at a time (the same shape as
@@ -82,18 +163,30 @@ const bench: Bench = {
   async run(): Promise<BenchResult> {
     const c = await runC<CVeth>('veth', [CREATE, DELETE_ONE, 3]);
     const nw = await netweaveSide();
+    const control = await idleLoopDuringC();
+    const paired = await interleavedCreates();
+    const pc = summarize(paired.c);
+    const pn = summarize(paired.netweave);
     const spawn = summarize(await ipSpawnPerPair(IP_SPAWN));
     const oneByOne200Ms = (c.delete_one.median_us * CREATE) / 1000;
 
     return {
       rows: [
         {
-          metric: 'createVethPair awaited (median)',
+          metric: `createVethPair awaited, interleaved with C in blocks of ${BLOCK} (median of ${BLOCKS * (BLOCK - 1)})`,
+          unit: 'µs/op',
+          netweave: pn.median,
+          reference: pc.median,
+          referenceName: 'C',
+          target: { kind: 'max-ratio', value: 1.1, text: '≤ 1.10× C' },
+          note: `C (serve mode) and netweave alternate in blocks of ${BLOCK} creates in one namespace, first of each block dropped, after ${PAIRED_WARMUP} unmeasured creates each; separate runs drift ±15% here`,
+        },
+        {
+          metric: 'createVethPair awaited, separate runs (median)',
           unit: 'µs/op',
           netweave: nw.create.median,
           reference: c.create.median_us,
           referenceName: 'C',
-          target: { kind: 'max-ratio', value: 1.1, text: '≤ 1.10× C' },
         },
         {
           metric: 'createVethPair vs spawning ip per pair (median)',
@@ -116,21 +209,28 @@ const bench: Bench = {
           metric: 'event-loop max delay, 1,000 creates awaited',
           unit: 'ms',
           netweave: nw.sequential.maxMs,
+          reference: control.maxMs,
+          referenceName: 'idle Node',
           target: { kind: 'max-abs', value: 2, text: '< 2 ms' },
+          note: `reference: a Node process doing nothing, measured while C creates ${LOOP_CREATES} veth pairs — the kernel's and the VM's own stalls`,
         },
         {
           metric: 'event-loop max delay, 1,000 creates 32 in flight',
           unit: 'ms',
           netweave: nw.concurrent.maxMs,
+          reference: control.maxMs,
+          referenceName: 'idle Node',
           target: { kind: 'max-abs', value: 2, text: '< 2 ms' },
         },
+        { metric: 'event-loop p99 delay, 1,000 creates awaited', unit: 'ms', netweave: nw.sequential.p99Ms, reference: control.p99Ms, referenceName: 'idle Node' },
+        { metric: 'event-loop p99 delay, 1,000 creates 32 in flight', unit: 'ms', netweave: nw.concurrent.p99Ms, reference: control.p99Ms, referenceName: 'idle Node' },
         { metric: 'createVethPair awaited (mean)', unit: 'µs/op', netweave: nw.create.mean, reference: c.create.mean_us, referenceName: 'C' },
         { metric: 'C: delete one by one (median)', unit: 'µs/op', reference: c.delete_one.median_us, referenceName: 'C' },
         { metric: `C: delete by group (${CREATE} pairs)`, unit: 'µs/pair', reference: c.delete_group.us_per_pair, referenceName: 'C' },
         { metric: `C: delete by namespace (${CREATE} pairs)`, unit: 'µs/pair', reference: c.delete_netns.us_per_pair, referenceName: 'C' },
         { metric: `ip spawn per pair (mean of ${IP_SPAWN})`, unit: 'ms/op', reference: spawn.mean / 1000, referenceName: 'ip spawn' },
       ],
-      raw: { c, ipSpawnUs: spawn, netweave: nw },
+      raw: { c, ipSpawnUs: spawn, netweave: nw, idleLoopDuringC: control, paired: { c: pc, netweave: pn } },
     };
   },
 };

@@ -15,6 +15,11 @@
 //   unregister batch); per pair.
 // Every phase runs in a fresh namespace; after each, the namespace is
 // dropped and its cleanup awaited, so phases do not overlap. One JSON line.
+//   veth serve <netns path>
+// - serve: enters the namespace and, for each stdin line "NAME PEER GROUP",
+//   creates that pair (one request + ack) and prints the µs it took. The
+//   bench drives it op by op, alternating with netweave's creates in the same
+//   namespace, so both sides are sampled under the same conditions.
 #include "rt.h"
 
 #define BUF (8 << 20)
@@ -74,8 +79,30 @@ static double median3(double *v, int n) {
   return v[n / 2];
 }
 
+static int serve(const char *path) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || setns(fd, CLONE_NEWNET) != 0) die("enter %s: %s", path, strerror(errno));
+  close(fd);
+  nl_t s;
+  nl_open(&s, NETLINK_ROUTE, BUF);
+  buf_t m = {0};
+  char a[IFNAMSIZ], b[IFNAMSIZ];
+  unsigned group;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  while (scanf("%15s %15s %u", a, b, &group) == 3) {
+    buf_reset(&m);
+    rt_veth(&m, a, b, group, -1);
+    uint64_t t0 = now_ns();
+    nl_call(&s, &m, "create veth pair");
+    printf("%.3f\n", us_since(t0));
+  }
+  free(m.b);
+  return 0;
+}
+
 int main(int argc, char **argv) {
   prog_name = "veth";
+  if (argc > 2 && strcmp(argv[1], "serve") == 0) return serve(argv[2]);
   long n = argc > 1 ? atol(argv[1]) : 200;
   long n_del = argc > 2 ? atol(argv[2]) : 20;
   int reps = argc > 3 ? atoi(argv[3]) : 3;
