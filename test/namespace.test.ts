@@ -5,27 +5,13 @@ import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Namespace } from '../src/namespace.js';
-import { NLM_F_DUMP, NLM_F_REQUEST, Writer } from '../src/wire/netlink.js';
-import { RTM_GETLINK } from '../src/wire/rtnetlink.js';
+import { listLinks } from '../src/link.js';
 import { NsScope, uniqueName } from './helpers.js';
 
 const scope = new NsScope();
 afterAll(() => scope.cleanup());
 
-function dumpLinks(): Buffer {
-  const w = new Writer();
-  const m = w.begin(RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP);
-  w.struct(16);
-  w.end(m);
-  return Buffer.from(w.finish());
-}
-
-const linkNames = async (ns: Namespace) =>
-  (await ns.route().call(dumpLinks(), { operation: 'listLinks', dump: true })).map((m) => {
-    // IFLA_IFNAME is always first after ifinfomsg in the kernel's dump.
-    const len = m.payload.readUInt16LE(16);
-    return m.payload.toString('utf8', 20, 20 + len - 5);
-  });
+const linkNames = async (ns: Namespace) => (await listLinks({ ns })).map((l) => l.name);
 
 const ipNetnsList = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]).filter(Boolean);
 
@@ -132,7 +118,7 @@ describe('thread namespace invariant', () => {
     for (let i = 0; i < 3000; i++) {
       const ns = nss[i % nss.length];
       if (i % 3 === 0) work.push(ns.getSysctl('net.ipv4.ip_forward'));
-      else if (i % 3 === 1) work.push(ns.route().call(dumpLinks(), { operation: 'listLinks', dump: true }));
+      else if (i % 3 === 1) work.push(listLinks({ ns }));
       else work.push(ns.createDgram({ address: '0.0.0.0' }).then((s) => s.close()));
     }
     await Promise.all(work);

@@ -6,25 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { checkAddAddress, checkDeleteAddress, decodeAddress, writeAddressRequest } from '../../src/address.js';
 import { NetlinkParseError } from '../../src/errors.js';
 import { decodeAddrMessage, decodeIfaCacheinfo, encodeIfaCacheinfo, encodeIfaddrmsg, IFADDRMSG_SIZE, ifaddrAttrs } from '../../src/wire/addr.js';
-import { forEachAttr, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../../src/wire/netlink.js';
-import type { Schema } from '../../src/wire/schema.js';
+import { NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../../src/wire/netlink.js';
 import { RTM_DELADDR, RTM_NEWADDR } from '../../src/wire/rtnetlink.js';
+import { hex, reencode } from './fixtures.js';
 
-const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-/** Re-encodes each attribute of buf[start..] through the schema, in the order the kernel sent them. */
-function reencode(s: Schema<any>, buf: Buffer, start: number): Buffer {
-  const w = new Writer(64);
-  forEachAttr(buf, start, buf.length, (type, value) => {
-    const key = Object.keys(s.defs).find((k) => s.defs[k][0] === type);
-    if (!key) return w.bytes(type, value);
-    const one = new Writer(32);
-    one.bytes(type, value);
-    const decoded = s.decode(one.finish()) as Record<string, unknown>;
-    s.encode(w, { [key]: decoded[key] } as never);
-  });
-  return w.finish();
-}
 
 // RTM_NEWADDR payload from `RTM_GETADDR` dump: 10.0.0.1/24 brd 10.0.0.255 on v0 (ifindex 3).
 const V4_REPLY = hex(

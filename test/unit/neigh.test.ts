@@ -6,24 +6,11 @@ import { describe, expect, it } from 'vitest';
 import { NetlinkParseError } from '../../src/errors.js';
 import { checkFdb, checkNeighbour, decodeFdb, decodeNeighbour, writeFdbRequest, writeNeighbourRequest } from '../../src/neighbour.js';
 import { decodeNdaCacheinfo, decodeNeighMessage, encodeNdmsg, NDMSG_SIZE, neighAttrs } from '../../src/wire/neigh.js';
-import { forEachAttr, NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../../src/wire/netlink.js';
-import type { Schema } from '../../src/wire/schema.js';
+import { NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../../src/wire/netlink.js';
 import { RTM_DELNEIGH, RTM_NEWNEIGH } from '../../src/wire/rtnetlink.js';
+import { hex, reencode } from './fixtures.js';
 
-const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');
 
-function reencode(s: Schema<any>, buf: Buffer, start: number): Buffer {
-  const w = new Writer(64);
-  forEachAttr(buf, start, buf.length, (type, value) => {
-    const key = Object.keys(s.defs).find((k) => s.defs[k][0] === type);
-    if (!key) return w.bytes(type, value);
-    const one = new Writer(32);
-    one.bytes(type, value);
-    const decoded = s.decode(one.finish()) as Record<string, unknown>;
-    s.encode(w, { [key]: decoded[key] } as never);
-  });
-  return w.finish();
-}
 
 // `ip neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev v0 nud permanent`, as dumped.
 const ARP_PERMANENT = hex(
