@@ -8,7 +8,7 @@ import { NetlinkParseError } from '../../src/errors.js';
 import { decodeAddrMessage, decodeIfaCacheinfo, encodeIfaCacheinfo, encodeIfaddrmsg, IFADDRMSG_SIZE, ifaddrAttrs } from '../../src/wire/addr.js';
 import { NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../../src/wire/netlink.js';
 import { RTM_DELADDR, RTM_NEWADDR } from '../../src/wire/rtnetlink.js';
-import { hex, reencode } from './fixtures.js';
+import { hex, message, reencode } from './fixtures.js';
 
 
 
@@ -141,21 +141,13 @@ describe('ifaddrmsg and IFA_* (kernel replies)', () => {
 // messages); the body is what iproute2 6.1 sent for the command in the name.
 // iproute2 sets NLM_F_ACK; so do these calls. The library's pipeline sends
 // the same messages without it (the kernel answers errors regardless).
-function request(type: number, flags: number, body: string): Buffer {
-  const b = hex(body);
-  const h = Buffer.alloc(16);
-  h.writeUInt32LE(16 + b.length, 0);
-  h.writeUInt16LE(type, 4);
-  h.writeUInt16LE(flags, 6);
-  return Buffer.concat([h, b]);
-}
 
 describe('address requests (same bytes as iproute2)', () => {
   it('`ip addr add 10.0.0.1/24 brd + dev v0`: broadcast computed by default', () => {
     const w = new Writer();
     writeAddressRequest(w, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 3, checkAddAddress('10.0.0.1/24', {}, 't'));
     expect(w.finish()).toEqual(
-      request(
+      message(
         RTM_NEWADDR,
         0x605, // NLM_F_REQUEST | NLM_F_ACK | NLM_F_EXCL | NLM_F_CREATE
         '02 18 00 00 03000000' + // AF_INET, /24, flags 0, scope global, index 3
@@ -170,7 +162,7 @@ describe('address requests (same bytes as iproute2)', () => {
     const w = new Writer();
     writeAddressRequest(w, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 3, checkAddAddress('fd00::1/64', { nodad: true }, 't'));
     expect(w.finish()).toEqual(
-      request(
+      message(
         RTM_NEWADDR,
         0x605,
         '0a 40 02 00 03000000' + // AF_INET6, /64, IFA_F_NODAD, scope 0, index 3
@@ -183,13 +175,13 @@ describe('address requests (same bytes as iproute2)', () => {
   it('`ip addr del 10.0.0.1/24 dev v0`', () => {
     const w = new Writer();
     writeAddressRequest(w, RTM_DELADDR, NLM_F_ACK, 3, checkDeleteAddress('10.0.0.1/24', {}, 't'));
-    expect(w.finish()).toEqual(request(RTM_DELADDR, 0x5, '02 18 00 00 03000000 0800 0200 0a000001 0800 0100 0a000001'));
+    expect(w.finish()).toEqual(message(RTM_DELADDR, 0x5, '02 18 00 00 03000000 0800 0200 0a000001 0800 0100 0a000001'));
   });
 
   it('a bare IPv4 address deletes by IFA_LOCAL alone (any prefix)', () => {
     const w = new Writer();
     writeAddressRequest(w, RTM_DELADDR, NLM_F_ACK, 3, checkDeleteAddress('10.0.0.1', {}, 't'));
-    expect(w.finish()).toEqual(request(RTM_DELADDR, 0x5, '02 00 00 00 03000000 0800 0200 0a000001'));
+    expect(w.finish()).toEqual(message(RTM_DELADDR, 0x5, '02 00 00 00 03000000 0800 0200 0a000001'));
   });
 
   it('encodes the extended flags, metric, label, lifetimes and loopback scope', () => {
@@ -197,7 +189,7 @@ describe('address requests (same bytes as iproute2)', () => {
     const w = new Writer();
     writeAddressRequest(w, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 1, r);
     expect(w.finish()).toEqual(
-      request(
+      message(
         RTM_NEWADDR,
         0x605,
         '02 08 00 fe 01000000' + // /8, low flag byte 0 (0x200 does not fit), scope host, index 1

@@ -5,6 +5,16 @@ import type { Schema } from '../../src/wire/schema.js';
 /** Hex text (whitespace ignored) to bytes. */
 export const hex = (...parts: string[]): Buffer => Buffer.from(parts.join('').replace(/\s+/g, ''), 'hex');
 
+/** A netlink message as netweave writes it: nlmsghdr (seq and pid 0; the engine numbers messages) + body in hex. */
+export function message(type: number, flags: number, body: string): Buffer {
+  const b = hex(body);
+  const h = Buffer.alloc(16);
+  h.writeUInt32LE(16 + b.length, 0);
+  h.writeUInt16LE(type, 4);
+  h.writeUInt16LE(flags, 6);
+  return Buffer.concat([h, b]);
+}
+
 /**
  * Re-encodes each attribute of buf[start..] through the schema, one at a
  * time in the order the kernel sent them, so the result can be compared with

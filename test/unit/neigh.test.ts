@@ -8,7 +8,7 @@ import { checkFdb, checkNeighbour, decodeFdb, decodeNeighbour, writeFdbRequest, 
 import { decodeNdaCacheinfo, decodeNeighMessage, encodeNdmsg, NDMSG_SIZE, neighAttrs } from '../../src/wire/neigh.js';
 import { NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../../src/wire/netlink.js';
 import { RTM_DELNEIGH, RTM_NEWNEIGH } from '../../src/wire/rtnetlink.js';
-import { hex, reencode } from './fixtures.js';
+import { hex, message, reencode } from './fixtures.js';
 
 
 
@@ -102,36 +102,27 @@ describe('ndmsg and NDA_* (kernel replies)', () => {
   });
 });
 
-/** nlmsghdr + body; the requests below set NLM_F_ACK as iproute2 does (the library's pipeline leaves it out). */
-function request(type: number, flags: number, body: string): Buffer {
-  const b = hex(body);
-  const h = Buffer.alloc(16);
-  h.writeUInt32LE(16 + b.length, 0);
-  h.writeUInt16LE(type, 4);
-  h.writeUInt16LE(flags, 6);
-  return Buffer.concat([h, b]);
-}
 
 describe('neighbour and FDB requests (same bytes as iproute2)', () => {
   it('`ip neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev v0 nud permanent`', () => {
     const w = new Writer();
     writeNeighbourRequest(w, RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 3, checkNeighbour({ link: 3, address: '10.0.0.9', mac: '02:00:00:00:00:09' }, 't'));
     expect(w.finish()).toEqual(
-      request(RTM_NEWNEIGH, 0x605, '02 00 0000 03000000 8000 00 00' + '0800 0100 0a000009' + '0a00 0200 020000000009 0000'),
+      message(RTM_NEWNEIGH, 0x605, '02 00 0000 03000000 8000 00 00' + '0800 0100 0a000009' + '0a00 0200 020000000009 0000'),
     );
   });
 
   it('`ip neigh del 10.0.0.9 dev v0`', () => {
     const w = new Writer();
     writeNeighbourRequest(w, RTM_DELNEIGH, NLM_F_ACK, 3, checkNeighbour({ link: 3, address: '10.0.0.9' }, 't'));
-    expect(w.finish()).toEqual(request(RTM_DELNEIGH, 0x5, '02 00 0000 03000000 8000 00 00 0800 0100 0a000009'));
+    expect(w.finish()).toEqual(message(RTM_DELNEIGH, 0x5, '02 00 0000 03000000 8000 00 00 0800 0100 0a000009'));
   });
 
   it('`bridge fdb append 00:00:00:00:00:00 dev vx0 dst 10.0.0.7`', () => {
     const w = new Writer();
     writeFdbRequest(w, RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND, 4, undefined, checkFdb({ link: 4, mac: '00:00:00:00:00:00', dst: '10.0.0.7' }, 't'));
     expect(w.finish()).toEqual(
-      request(
+      message(
         RTM_NEWNEIGH,
         0xc05, // NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND
         '07 00 0000 04000000 c000 02 00' + // AF_BRIDGE, ifindex 4, NOARP|PERMANENT, NTF_SELF (the default)
@@ -145,7 +136,7 @@ describe('neighbour and FDB requests (same bytes as iproute2)', () => {
     const w = new Writer();
     writeFdbRequest(w, RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_APPEND, 4, undefined, checkFdb({ link: 4, mac: '00:00:00:00:00:00', dst: '10.0.0.8', vni: 100, port: 4790 }, 't'));
     expect(w.finish()).toEqual(
-      request(
+      message(
         RTM_NEWNEIGH,
         0xc05,
         '07 00 0000 04000000 c000 02 00 0a00 0200 000000000000 0000 0800 0100 0a000008' +
@@ -159,7 +150,7 @@ describe('neighbour and FDB requests (same bytes as iproute2)', () => {
     const w = new Writer();
     writeNeighbourRequest(w, RTM_NEWNEIGH, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, 3, checkNeighbour({ link: 3, address: '10.0.0.61', managed: true }, 't'));
     expect(w.finish()).toEqual(
-      request(RTM_NEWNEIGH, 0x605, '02 00 0000 03000000 0000 00 00' + '0800 0100 0a00003d' + '0800 0f00 01000000'), // NDA_FLAGS_EXT NTF_EXT_MANAGED
+      message(RTM_NEWNEIGH, 0x605, '02 00 0000 03000000 0000 00 00' + '0800 0100 0a00003d' + '0800 0f00 01000000'), // NDA_FLAGS_EXT NTF_EXT_MANAGED
     );
   });
 

@@ -18,7 +18,7 @@ import {
   RTMSG_SIZE,
 } from '../../src/wire/route.js';
 import { RTM_DELROUTE, RTM_NEWROUTE } from '../../src/wire/rtnetlink.js';
-import { hex, reencode } from './fixtures.js';
+import { hex, message, reencode } from './fixtures.js';
 
 
 
@@ -144,14 +144,6 @@ describe('rtmsg and RTA_* (kernel replies)', () => {
   });
 });
 
-function request(type: number, flags: number, body: string): Buffer {
-  const b = hex(body);
-  const h = Buffer.alloc(16);
-  h.writeUInt32LE(16 + b.length, 0);
-  h.writeUInt16LE(type, 4);
-  h.writeUInt16LE(flags, 6);
-  return Buffer.concat([h, b]);
-}
 
 /** As iproute2 sends it: with NLM_F_ACK (the library's pipeline leaves it out). */
 function encode(spec: RouteSpec, type = RTM_NEWROUTE, flags = NLM_F_CREATE | NLM_F_EXCL, dev?: number, hopDevs: (number | undefined)[] = []): Buffer {
@@ -163,7 +155,7 @@ function encode(spec: RouteSpec, type = RTM_NEWROUTE, flags = NLM_F_CREATE | NLM
 describe('route requests (same bytes as iproute2)', () => {
   it('`ip route add 10.1.0.0/16 via 10.0.0.2 dev v0 table 1000 metric 5`', () => {
     expect(encode({ dst: '10.1.0.0/16', gateway: '10.0.0.2', dev: 3, table: 1000, metric: 5 }, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, 3)).toEqual(
-      request(
+      message(
         RTM_NEWROUTE,
         0x605,
         '02 10 00 00 00 03 00 01 00000000' + // table 0 in the header (id in RTA_TABLE), proto boot, scope global, unicast
@@ -179,7 +171,7 @@ describe('route requests (same bytes as iproute2)', () => {
   it('`ip route add 10.2.0.0/16 nexthop via 10.0.0.2 weight 1 nexthop via 10.0.0.3 weight 2`', () => {
     const spec = { dst: '10.2.0.0/16', nexthops: [{ gateway: '10.0.0.2' }, { gateway: '10.0.0.3', weight: 2 }] };
     expect(encode(spec, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, undefined, [undefined, undefined])).toEqual(
-      request(
+      message(
         RTM_NEWROUTE,
         0x605,
         '02 10 00 00 fe 03 00 01 00000000' + // table main
@@ -193,7 +185,7 @@ describe('route requests (same bytes as iproute2)', () => {
 
   it('`ip route add fd01::/64 via fd00::2 dev v0 mtu 1400`', () => {
     expect(encode({ dst: 'fd01::/64', gateway: 'fd00::2', dev: 3, metrics: { mtu: 1400 } }, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, 3)).toEqual(
-      request(
+      message(
         RTM_NEWROUTE,
         0x605,
         '0a 40 00 00 fe 03 00 01 00000000' +
@@ -207,13 +199,13 @@ describe('route requests (same bytes as iproute2)', () => {
 
   it('`ip route add default via 10.0.0.2`', () => {
     expect(encode({ dst: 'default', gateway: '10.0.0.2' })).toEqual(
-      request(RTM_NEWROUTE, 0x605, '02 00 00 00 fe 03 00 01 00000000 0800 0500 0a000002'),
+      message(RTM_NEWROUTE, 0x605, '02 00 00 00 fe 03 00 01 00000000 0800 0500 0a000002'),
     );
   });
 
   it('`ip route del 10.1.0.0/16 table 1000`: unset keys are wildcards', () => {
     expect(encode({ dst: '10.1.0.0/16', table: 1000 }, RTM_DELROUTE, 0)).toEqual(
-      request(
+      message(
         RTM_DELROUTE,
         0x5,
         '02 10 00 00 00 00 ff 00 00000000' + // table in RTA_TABLE, proto 0 (any), scope nowhere (any), type 0 (any)
