@@ -10,8 +10,6 @@ import { NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../../src/wire/netl
 import { RTM_DELADDR, RTM_NEWADDR } from '../../src/wire/rtnetlink.js';
 import { hex, message, reencode } from './fixtures.js';
 
-
-
 // RTM_NEWADDR payload from `RTM_GETADDR` dump: 10.0.0.1/24 brd 10.0.0.255 on v0 (ifindex 3).
 const V4_REPLY = hex(
   '02 18 80 00 03000000' + // ifaddrmsg: AF_INET, prefixlen 24, flags IFA_F_PERMANENT, scope 0 (global), index 3

@@ -10,8 +10,6 @@ import { NLM_F_ACK, NLM_F_APPEND, NLM_F_CREATE, NLM_F_EXCL, Writer } from '../..
 import { RTM_DELNEIGH, RTM_NEWNEIGH } from '../../src/wire/rtnetlink.js';
 import { hex, message, reencode } from './fixtures.js';
 
-
-
 // `ip neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev v0 nud permanent`, as dumped.
 const ARP_PERMANENT = hex(
   '02 00 0000 03000000 8000 00 01' + // ndmsg: AF_INET, pads, ifindex 3, state NUD_PERMANENT, flags 0, type RTN_UNICAST
@@ -101,7 +99,6 @@ describe('ndmsg and NDA_* (kernel replies)', () => {
     expect(() => decodeNeighbour(Buffer.concat([ARP_PERMANENT.subarray(0, NDMSG_SIZE), hex('0800 0300 00000000')]))).toThrow(NetlinkParseError);
   });
 });
-
 
 describe('neighbour and FDB requests (same bytes as iproute2)', () => {
   it('`ip neigh add 10.0.0.9 lladdr 02:00:00:00:00:09 dev v0 nud permanent`', () => {

@@ -20,8 +20,6 @@ import {
 import { RTM_DELROUTE, RTM_NEWROUTE } from '../../src/wire/rtnetlink.js';
 import { hex, message, reencode } from './fixtures.js';
 
-
-
 // `ip route add 10.1.0.0/16 via 10.0.0.2 dev v0 table 1000 metric 5`, as dumped.
 const TABLE_1000 = hex(
   '02 10 00 00 fc 03 00 01 00000000' + // rtmsg: AF_INET, dst_len 16, src_len 0, tos 0, table 252 (COMPAT), proto boot, scope global, RTN_UNICAST, flags 0
@@ -143,7 +141,6 @@ describe('rtmsg and RTA_* (kernel replies)', () => {
     expect(decodeRoute(extra).unknown).toEqual([{ type: 64, nested: false, value: hex('aabbccdd') }]);
   });
 });
-
 
 /** As iproute2 sends it: with NLM_F_ACK (the library's pipeline leaves it out). */
 function encode(spec: RouteSpec, type = RTM_NEWROUTE, flags = NLM_F_CREATE | NLM_F_EXCL, dev?: number, hopDevs: (number | undefined)[] = []): Buffer {
