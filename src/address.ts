@@ -47,25 +47,6 @@ export function familyNumber(family: unknown, arg = 'family'): number {
   return validate.oneOf(family, ['inet', 'inet6'] as const, arg) === 'inet' ? AF_INET : AF_INET6;
 }
 
-/** Throws a TypeError for an option key the function does not know (a typo must not be ignored). */
-export function checkOptions(opts: object | undefined, known: ReadonlySet<string>, fn: string): void {
-  if (opts === undefined) return;
-  if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options must be an object`);
-  for (const key in opts) {
-    if (!known.has(key)) throw new TypeError(`${fn}: unknown option ${JSON.stringify(key)} (known: ${[...known].join(', ')})`);
-  }
-}
-
-/** The namespace to act in: the `ns` option, else that of a Link argument, else the current one. */
-export function nsOf(ns: unknown, ...targets: (LinkTarget | undefined)[]): Namespace {
-  if (ns !== undefined) {
-    if (!(ns instanceof Namespace)) throw new TypeError('ns must be a Namespace');
-    return ns;
-  }
-  for (const t of targets) if (t?.ns) return t.ns;
-  return Namespace.current();
-}
-
 export function flagNames(bits: number, table: readonly (readonly [number, string])[]): string[] {
   const out: string[] = [];
   for (const [bit, name] of table) if (bits & bit) out.push(name);
@@ -408,7 +389,7 @@ export interface AddressRequest {
 
 /** Validates addAddress/replaceAddress arguments (no syscall). */
 export function checkAddAddress(address: unknown, opts: AddAddressOptions, fn: string): AddressRequest {
-  checkOptions(opts, ADD_OPTIONS, fn);
+  validate.options(opts, ADD_OPTIONS, fn);
   const c = validate.cidr(address, 'address');
   const v4 = c.family === AF_INET;
   const peer = opts.peer === undefined ? undefined : sameFamily(validate.ip(opts.peer, 'peer'), c, 'peer');
@@ -448,7 +429,7 @@ export function checkAddAddress(address: unknown, opts: AddAddressOptions, fn: s
 
 /** Validates deleteAddress arguments (no syscall). */
 export function checkDeleteAddress(address: unknown, opts: { peer?: string }, fn: string): AddressRequest {
-  checkOptions(opts, DELETE_OPTIONS, fn);
+  validate.options(opts, DELETE_OPTIONS, fn);
   const c = validate.cidr(address, 'address');
   const bare = !(address as string).includes('/');
   if (bare && c.family === AF_INET6) {
@@ -480,7 +461,7 @@ export function writeAddressRequest(w: Writer, type: number, nlFlags: number, in
 /** Resolves the interface (no syscall for an index) and queues the message; throws synchronously on a bad link argument. */
 function sendAddress(fn: string, type: number, nlFlags: number, link: unknown, address: unknown, ns: unknown, r: AddressRequest): Promise<void> {
   const t = checkLink(link, 'link');
-  const n = nsOf(ns, t);
+  const n = Namespace.of(ns, t?.ns);
   const subject = `${address} dev ${t.subject}`;
   const idx = indexOf(n, t, fn);
   if (typeof idx === 'number') return Pipeline.of(n).send((w) => writeAddressRequest(w, type, nlFlags, idx, r), fn, subject);
@@ -552,9 +533,9 @@ export interface ListAddressesOptions {
  */
 export async function listAddresses(opts: ListAddressesOptions = {}): Promise<Address[]> {
   const fn = 'listAddresses';
-  checkOptions(opts, LIST_OPTIONS, fn);
+  validate.options(opts, LIST_OPTIONS, fn);
   const t = opts.link === undefined ? undefined : checkLink(opts.link, 'link');
-  const ns = nsOf(opts.ns, t);
+  const ns = Namespace.of(opts.ns, t?.ns);
   const family = familyNumber(opts.family);
   const index = t === undefined ? 0 : await indexOf(ns, t, fn);
 

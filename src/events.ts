@@ -4,8 +4,8 @@
 import { EventEmitter } from 'node:events';
 import { Subscription } from './engine.js';
 import { NetlinkError } from './errors.js';
-import type { Namespace } from './namespace.js';
-import { checkOptions, decodeAddress, familyNumber, nsOf, type Address, type Family } from './address.js';
+import { Namespace } from './namespace.js';
+import { decodeAddress, familyNumber, type Address, type Family } from './address.js';
 import { decodeFdb, decodeNeighbour, type FdbEntry, type Neighbour } from './neighbour.js';
 import { decodeRoute, type Route } from './route.js';
 import * as validate from './validate.js';
@@ -309,8 +309,8 @@ export class Watcher extends EventEmitter {
  *     for await (const ev of w) if (ev.type === 'address') console.log(ev.action, ev.address.cidr);
  */
 export async function watch(opts: WatchOptions = {}): Promise<Watcher> {
-  checkOptions(opts, WATCH_OPTIONS, 'watch');
-  const ns = nsOf(opts.ns);
+  validate.options(opts, WATCH_OPTIONS, 'watch');
+  const ns = Namespace.of(opts.ns);
   for (const k of ['links', 'addresses', 'routes', 'neighbours'] as const) {
     if (opts[k] !== undefined && typeof opts[k] !== 'boolean') throw new TypeError(`${k} must be a boolean`);
   }

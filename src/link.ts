@@ -86,10 +86,6 @@ export function selector(t: Target): { ifi: { index: number }; attrs: LinkAttrs 
   return { ifi: { index: 0 }, attrs: Buffer.byteLength(name) > 15 ? { altIfname: name } : { ifname: name } };
 }
 
-export function nsFor(opts: NsOption | undefined, t?: Target): Namespace {
-  return opts?.ns ?? t?.ns ?? Namespace.current();
-}
-
 /** The descriptor to put in IFLA_NET_NS_FD for a namespace (valid in this process). */
 export function nsFdOf(ns: Namespace): number {
   void ns.nsFd; // throws if closed
@@ -128,7 +124,7 @@ export type GetLinkOptions = NsOption;
  */
 export async function getLink(link: LinkRef, opts?: GetLinkOptions): Promise<Link> {
   const t = linkTarget(link);
-  const ns = nsFor(opts, t);
+  const ns = Namespace.of(opts?.ns, t?.ns);
   const sel = selector(t);
   const messages = await sendLink(ns, simple(RTM_GETLINK, 0, sel), 'getLink', t.subject);
   const links = linksFrom(messages, ns);
@@ -209,7 +205,7 @@ export interface ListLinksOptions extends NsOption {
  */
 export async function listLinks(opts: ListLinksOptions = {}): Promise<Link[]> {
   const kind = opts.kind === undefined ? undefined : nonEmptyString(opts.kind, 'kind');
-  const ns = nsFor(opts);
+  const ns = Namespace.of(opts?.ns);
   let masterIndex: number | undefined;
   if (opts.master !== undefined) {
     masterIndex = await indexOf(linkTarget(opts.master, 'master'), ns, 'listLinks');
@@ -238,7 +234,7 @@ export function isLinkKind<K extends keyof LinkInfoByKind>(link: Link, kind: K):
 export async function deleteLink(link: LinkRef, opts?: NsOption): Promise<void> {
   const t = linkTarget(link);
   const sel = selector(t);
-  await sendLink(nsFor(opts, t), simple(RTM_DELLINK, NLM_F_ACK, sel), 'deleteLink', t.subject);
+  await sendLink(Namespace.of(opts?.ns, t?.ns), simple(RTM_DELLINK, NLM_F_ACK, sel), 'deleteLink', t.subject);
 }
 
 function groupArg(group: unknown, arg = 'group'): number {
@@ -257,7 +253,7 @@ function groupArg(group: unknown, arg = 'group'): number {
 export async function deleteLinkGroup(group: number, opts?: NsOption): Promise<boolean> {
   groupArg(group);
   try {
-    await sendLink(nsFor(opts), simple(RTM_DELLINK, NLM_F_ACK, { attrs: { group } }), 'deleteLinkGroup', `group ${group}`);
+    await sendLink(Namespace.of(opts?.ns), simple(RTM_DELLINK, NLM_F_ACK, { attrs: { group } }), 'deleteLinkGroup', `group ${group}`);
     return true;
   } catch (e) {
     if (e instanceof NetlinkError && e.code === 'ENODEV') return false;
@@ -311,7 +307,7 @@ export async function setLink(link: LinkRef, changes: LinkChanges, opts?: NsOpti
   if (changes.name !== undefined) validate.ifname(changes.name, 'name');
   let master: Target | null | undefined;
   if (changes.master !== undefined) master = changes.master === null ? null : linkTarget(changes.master, 'master');
-  const ns = nsFor(opts, t);
+  const ns = Namespace.of(opts?.ns, t?.ns);
 
   // What the kernel cannot look up by name: the new name needs the index
   // (IFLA_IFNAME would otherwise select the link), the master needs its index.
@@ -382,7 +378,7 @@ export async function setLinkNamespace(link: LinkRef, target: Namespace, opts: S
   const t = linkTarget(link);
   if (!(target instanceof Namespace)) throw new TypeError('target must be a Namespace');
   if (opts.name !== undefined) validate.ifname(opts.name, 'name');
-  const ns = nsFor(opts, t);
+  const ns = Namespace.of(opts?.ns, t?.ns);
   const fd = nsFdOf(target);
   let index = t.index;
   if (opts.name !== undefined && !index) index = await indexOf(t, ns, 'setLinkNamespace');
@@ -415,11 +411,7 @@ const COMMON_KEYS = ['name', 'ns', 'mtu', 'mac', 'up', 'linkGroup', 'master', 't
 /** Refuses keys a create function does not know. */
 export function checkKeys(opts: object, own: readonly string[], fn: string): void {
   if (!opts || typeof opts !== 'object') throw new TypeError(`${fn}: options must be an object`);
-  for (const k of Object.keys(opts)) {
-    if (!(COMMON_KEYS as readonly string[]).includes(k) && !own.includes(k)) {
-      throw new TypeError(`${fn}: unknown option ${JSON.stringify(k)} (known: ${[...COMMON_KEYS, ...own].join(', ')})`);
-    }
-  }
+  validate.options(opts, [...COMMON_KEYS, ...own], fn);
 }
 
 export interface CommonCreate {
@@ -621,7 +613,7 @@ export async function createLink(opts: GenericCreateOptions): Promise<Link> {
   checkKeys(opts, ['kind', 'info', 'parent'], 'createLink');
   const kind = nonEmptyString(opts.kind, 'kind');
   const common = commonCreate(opts);
-  const ns = nsFor(opts);
+  const ns = Namespace.of(opts?.ns);
   if (opts.info !== undefined && (typeof opts.info !== 'object' || opts.info === null)) throw new TypeError('info must be an object');
   if (opts.parent !== undefined) {
     const parent = linkTarget(opts.parent, 'parent');

@@ -54,6 +54,20 @@ export class Namespace {
 
   private static currentNs?: Namespace;
 
+  /**
+   * The namespace a call acts in: `ns` when given (it must be a Namespace),
+   * else the first fallback that is set (e.g. the namespace a Link argument
+   * was read in), else the current one.
+   */
+  static of(ns: unknown, ...fallbacks: (Namespace | undefined)[]): Namespace {
+    if (ns !== undefined) {
+      if (!(ns instanceof Namespace)) throw new TypeError('ns must be a Namespace');
+      return ns;
+    }
+    for (const f of fallbacks) if (f) return f;
+    return Namespace.current();
+  }
+
   /** The namespace this process runs in. */
   static current(): Namespace {
     if (!Namespace.currentNs) {

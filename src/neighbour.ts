@@ -1,9 +1,9 @@
 // Neighbours (ARP / NDP entries) and bridge forwarding-database entries over
 // rtnetlink: the same RTM_NEWNEIGH / RTM_DELNEIGH / RTM_GETNEIGH messages,
 // with AF_INET/AF_INET6 for `ip neigh` and AF_BRIDGE for `bridge fdb`.
-import type { Namespace } from './namespace.js';
+import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
-import { checkLink, checkOptions, decodeAll, FAMILY_NAMES, familyNumber, flagNames, indexOf, nsOf, Pipeline, type Family, type LinkRef, type LinkTarget } from './address.js';
+import { checkLink, decodeAll, FAMILY_NAMES, familyNumber, flagNames, indexOf, Pipeline, type Family, type LinkRef, type LinkTarget } from './address.js';
 import { AF_BRIDGE, ipFamily, ipToBytes, macToBytes } from './wire/address.js';
 import {
   decodeNdaCacheinfo,
@@ -143,7 +143,7 @@ export interface NeighbourRequest {
 /** Validates a neighbour spec (no syscall); `known` is the set of option names the caller accepts. */
 export function checkNeighbour(spec: NeighbourSpec, fn: string, known: ReadonlySet<string> = NEIGH_OPTIONS): NeighbourRequest {
   if (typeof spec !== 'object' || spec === null) throw new TypeError(`${fn}: expected an object with link and address`);
-  checkOptions(spec, known, fn);
+  validate.options(spec, known, fn);
   const address = validate.ip(spec.address, 'address');
   const mac = spec.mac === undefined ? undefined : validate.mac(spec.mac, 'mac');
   const proxy = spec.proxy === true;
@@ -176,7 +176,7 @@ export function writeNeighbourRequest(w: Writer, type: number, nlFlags: number, 
 async function modifyNeighbour(fn: string, type: number, flags: number, spec: NeighbourSpec, known: ReadonlySet<string>): Promise<void> {
   const r = checkNeighbour(spec, fn, known);
   const t = checkLink(spec.link, 'link');
-  const ns = nsOf(spec.ns, t);
+  const ns = Namespace.of(spec.ns, t?.ns);
   const idx = indexOf(ns, t, fn);
   const index = typeof idx === 'number' ? idx : await idx;
   return Pipeline.of(ns).send((w) => writeNeighbourRequest(w, type, flags, index, r), fn, `${spec.address} dev ${t.subject}`);
@@ -207,9 +207,9 @@ export function deleteNeighbour(spec: { link: LinkRef; address: string; proxy?: 
  */
 export async function listNeighbours(opts: { link?: LinkRef; family?: Family; proxy?: boolean; ns?: Namespace } = {}): Promise<Neighbour[]> {
   const fn = 'listNeighbours';
-  checkOptions(opts, NEIGH_LIST_OPTIONS, fn);
+  validate.options(opts, NEIGH_LIST_OPTIONS, fn);
   const t = opts.link === undefined ? undefined : checkLink(opts.link, 'link');
-  const ns = nsOf(opts.ns, t);
+  const ns = Namespace.of(opts.ns, t?.ns);
   const family = familyNumber(opts.family);
   const index = t === undefined ? 0 : await indexOf(ns, t, fn);
 
@@ -354,7 +354,7 @@ export interface FdbRequest {
 /** Validates an FDB spec (no syscall); `known` is the set of option names the caller accepts. */
 export function checkFdb(spec: FdbSpec, fn: string, known: ReadonlySet<string> = FDB_OPTIONS): FdbRequest {
   if (typeof spec !== 'object' || spec === null) throw new TypeError(`${fn}: expected an object with link and mac`);
-  checkOptions(spec, known, fn);
+  validate.options(spec, known, fn);
   let flags = 0;
   if (spec.self) flags |= NTF_SELF;
   if (spec.master) flags |= NTF_MASTER;
@@ -393,7 +393,7 @@ export function writeFdbRequest(w: Writer, type: number, nlFlags: number, index:
 async function modifyFdb(fn: string, type: number, flags: number, spec: FdbSpec, known: ReadonlySet<string>): Promise<void> {
   const r = checkFdb(spec, fn, known);
   const t = checkLink(spec.link, 'link');
-  const ns = nsOf(spec.ns, t, r.via);
+  const ns = Namespace.of(spec.ns, t?.ns, r.via?.ns);
   const idx = indexOf(ns, t, fn);
   const viaIdx = r.via === undefined ? undefined : indexOf(ns, r.via, fn);
   const index = typeof idx === 'number' ? idx : await idx;
@@ -441,10 +441,10 @@ export function deleteFdb(spec: Omit<FdbSpec, 'state' | 'router' | 'sticky' | 'e
  */
 export async function listFdb(opts: { link?: LinkRef; master?: LinkRef; ns?: Namespace } = {}): Promise<FdbEntry[]> {
   const fn = 'listFdb';
-  checkOptions(opts, FDB_LIST_OPTIONS, fn);
+  validate.options(opts, FDB_LIST_OPTIONS, fn);
   const t = opts.link === undefined ? undefined : checkLink(opts.link, 'link');
   const mt = opts.master === undefined ? undefined : checkLink(opts.master, 'master');
-  const ns = nsOf(opts.ns, t, mt);
+  const ns = Namespace.of(opts.ns, t?.ns, mt?.ns);
   const [index, master] = await Promise.all([t && indexOf(ns, t, fn), mt && indexOf(ns, mt, fn)]);
 
   const w = new Writer(48);

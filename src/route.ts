@@ -2,16 +2,14 @@
 // `ip route add|replace|del|show|get`, IPv4 and IPv6, any table (ids above
 // 255 travel in RTA_TABLE), gateways, on-link next hops, multipath.
 import { NetlinkError } from './errors.js';
-import type { Namespace } from './namespace.js';
+import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
 import {
   checkLink,
-  checkOptions,
   decodeAll,
   FAMILY_NAMES,
   familyNumber,
   flagNames,
-  nsOf,
   Pipeline,
   indexOf,
   scopeName,
@@ -300,7 +298,7 @@ function parseDst(dst: unknown, family: unknown): { family: number; cidr?: Cidr 
 /** Validates a route for add/replace (del false) or delete (del true), without any syscall. */
 export function checkRoute(spec: RouteSpec, del: boolean, fn: string): RouteRequest {
   if (typeof spec !== 'object' || spec === null) throw new TypeError(`${fn}: route must be an object with at least dst`);
-  checkOptions(spec, del ? DELETE_OPTIONS : ADD_OPTIONS, fn);
+  validate.options(spec, del ? DELETE_OPTIONS : ADD_OPTIONS, fn);
   if (spec.dst === undefined) throw new TypeError(`${fn}: dst is required ("default" or a CIDR)`);
   const d = parseDst(spec.dst, spec.family);
   let family = d.family;
@@ -344,7 +342,7 @@ export function checkRoute(spec: RouteSpec, del: boolean, fn: string): RouteRequ
     if (gw !== undefined || spec.dev !== undefined) throw new TypeError('give either gateway/dev or nexthops, not both');
     c.nexthops = spec.nexthops.map((nh, i) => {
       const at = `nexthops[${i}]`;
-      checkOptions(nh, del ? NEXTHOP_DELETE_KEYS : NEXTHOP_KEYS, `${fn} ${at}`);
+      validate.options(nh, del ? NEXTHOP_DELETE_KEYS : NEXTHOP_KEYS, `${fn} ${at}`);
       const g = nh.gateway === undefined ? undefined : validate.ip(nh.gateway, `${at}.gateway`);
       const gf = g === undefined ? 0 : familyOfIp(g);
       if (gf === AF_INET && family === AF_INET6) throw new TypeError(`${at}.gateway ${g} is IPv4 but the route is IPv6`);
@@ -425,7 +423,7 @@ export function writeRouteRequest(w: Writer, type: number, flags: number, c: Rou
 
 async function modifyRoute(fn: string, type: number, flags: number, spec: RouteSpec & { ns?: Namespace }): Promise<void> {
   const c = checkRoute(spec, type === RTM_DELROUTE, fn);
-  const ns = nsOf(spec.ns, c.dev, ...(c.nexthops ?? []).map((nh) => nh.dev));
+  const ns = Namespace.of(spec.ns, c.dev?.ns, ...(c.nexthops ?? []).map((nh) => nh.dev?.ns));
   const targets = [c.dev, ...(c.nexthops ?? []).map((nh) => nh.dev)];
   let devs = targets.map((t) => t && indexOf(ns, t, fn));
   if (devs.some((d) => typeof d === 'object')) devs = await Promise.all(devs);
@@ -475,9 +473,9 @@ export interface ListRoutesOptions {
  */
 export async function listRoutes(opts: ListRoutesOptions = {}): Promise<Route[]> {
   const fn = 'listRoutes';
-  checkOptions(opts, LIST_OPTIONS, fn);
+  validate.options(opts, LIST_OPTIONS, fn);
   const t = opts.dev === undefined ? undefined : checkLink(opts.dev, 'dev');
-  const ns = nsOf(opts.ns, t);
+  const ns = Namespace.of(opts.ns, t?.ns);
   const family = familyNumber(opts.family);
   const table = opts.table === 'all' ? 0 : opts.table === undefined ? RT_TABLE_MAIN : tableNumber(opts.table);
   const protocol = opts.protocol === undefined ? 0 : protocolNumber(opts.protocol);
@@ -529,9 +527,9 @@ export interface GetRouteOptions {
  */
 export async function getRoute(dst: string, opts: GetRouteOptions = {}): Promise<Route> {
   const fn = 'getRoute';
-  checkOptions(opts, new Set(['ns', 'from', 'dev', 'mark']), fn);
+  validate.options(opts, new Set(['ns', 'from', 'dev', 'mark']), fn);
   const t = opts.dev === undefined ? undefined : checkLink(opts.dev, 'dev');
-  const ns = nsOf(opts.ns, t);
+  const ns = Namespace.of(opts.ns, t?.ns);
   const d = validate.ip(dst, 'dst');
   const family = familyOfIp(d);
   const from = opts.from === undefined ? undefined : validate.ip(opts.from, 'from');

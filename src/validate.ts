@@ -44,3 +44,16 @@ export function oneOf<T extends string>(value: unknown, allowed: readonly T[], a
   if (!allowed.includes(value as T)) throw new TypeError(`${arg} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
   return value as T;
 }
+
+/**
+ * Rejects option keys a function does not know (a typo must not be silently
+ * ignored). `undefined` options pass; anything else must be a plain object.
+ */
+export function options(opts: unknown, known: ReadonlySet<string> | readonly string[], fn: string): void {
+  if (opts === undefined) return;
+  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new TypeError(`${fn}: options must be an object`);
+  const has = Array.isArray(known) ? (k: string) => known.includes(k) : (k: string) => (known as ReadonlySet<string>).has(k);
+  for (const k of Object.keys(opts)) {
+    if (!has(k)) throw new TypeError(`${fn}: unknown option ${JSON.stringify(k)} (known: ${[...known].join(', ')})`);
+  }
+}

@@ -11,14 +11,6 @@ export const DEFAULT_PORT_RANGE: readonly [number, number] = [49153, 60999];
 
 export const TAG_MAX = 128;
 
-export function known(opts: unknown, keys: readonly string[], fn: string): void {
-  if (opts === undefined) return;
-  if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) throw new TypeError(`${fn}: options must be an object`);
-  for (const k of Object.keys(opts)) {
-    if (!keys.includes(k)) throw new TypeError(`${fn}: unknown option ${JSON.stringify(k)} (known: ${keys.join(', ')})`);
-  }
-}
-
 export function checkTag(v: unknown, arg = 'tag'): string | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'string') throw new TypeError(`${arg} must be a string`);
@@ -74,7 +66,7 @@ export function parseTarget(v: unknown, arg = 'to'): { family: IpFamily; address
     port = Number(m[2]);
     if (v.startsWith('[') && ipFamily(m[1]) !== AF_INET6) throw new TypeError(`${arg}: ${JSON.stringify(m[1])} in brackets must be an IPv6 address`);
   } else if (typeof v === 'object' && v !== null) {
-    known(v, ['address', 'port'], arg);
+    validate.options(v, ['address', 'port'], arg);
     ({ address, port } = v as { address: unknown; port: unknown });
   } else {
     throw new TypeError(`${arg} must be "address:port" or "[ipv6]:port", got ${JSON.stringify(v)}`);

@@ -21,7 +21,8 @@
 import { EventEmitter } from 'node:events';
 import { listAddresses, type Address } from '../address.js';
 import { NetlinkError } from '../errors.js';
-import type { Namespace } from '../namespace.js';
+import { Namespace } from '../namespace.js';
+import * as validate from '../validate.js';
 import { native } from '../native.js';
 import { getGeneration, watchNftables, type NftEvent, type NftWatcher } from '../nft/index.js';
 import { openSocketIn } from '../ns-socket.js';
@@ -35,14 +36,13 @@ import {
   checkRange,
   checkTag,
   inPrefix,
-  known,
   parseTarget,
   prefixMatcher,
 } from './args.js';
 import { boundSockets, byPort, overlaps, type BoundSocket } from './bound.js';
 import { asOperation, FirewallError } from './errors.js';
-import { FAMILY, ISOLATE_SET, masqueradeRules, portMapSpec, postRuleKey, TABLE, type IpFamily, type PostRule, type Protocol } from './layout.js';
-import { byMap, clashWith, dropPort, emptyDesired, nsOf, portElement, portKey, putPort, readKernel, stateOf, type NsState, type PortEntry, type PostEntry } from './state.js';
+import { FAMILY, ISOLATE_SET, masqueradeRules, portMapSpec, postRuleKey, TABLE, type IpFamily, type Protocol } from './layout.js';
+import { byMap, clashWith, dropPort, emptyDesired, portElement, portKey, putPort, readKernel, stateOf, type NsState, type PortEntry, type PostEntry } from './state.js';
 import { change, removeTable, restoreListeners, sync, type Reapplied } from './sync.js';
 
 export { FirewallError } from './errors.js';
@@ -111,9 +111,9 @@ async function guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
  * bridge-nf-call-* switches can stay as they are.
  */
 export async function enableForwarding(opts: NsOption & { ipv6?: boolean } = {}): Promise<void> {
-  known(opts, ['ns', 'ipv6'], 'enableForwarding');
+  validate.options(opts, ['ns', 'ipv6'], 'enableForwarding');
   if (opts.ipv6 !== undefined && typeof opts.ipv6 !== 'boolean') throw new TypeError('ipv6 must be a boolean');
-  const ns = nsOf(opts);
+  const ns = Namespace.of(opts?.ns);
   await guard('enableForwarding', async () => {
     await ns.setSysctl('net.ipv4.ip_forward', 1);
     if (opts.ipv6) await ns.setSysctl('net.ipv6.conf.all.forwarding', 1);
@@ -124,7 +124,7 @@ export async function enableForwarding(opts: NsOption & { ipv6?: boolean } = {})
 
 function masqArgs(opts: unknown, fn: string, keys: string[]) {
   if (typeof opts !== 'object' || opts === null) throw new TypeError(`${fn}: options { source, … } are required`);
-  known(opts, keys, fn);
+  validate.options(opts, keys, fn);
   const o = opts as { source?: unknown; exceptOutInterface?: unknown; tag?: unknown };
   const { family, cidr } = checkCidr(o.source, 'source');
   const except = o.exceptOutInterface === undefined ? undefined : checkIfname(o.exceptOutInterface, 'exceptOutInterface');
@@ -140,7 +140,7 @@ function masqArgs(opts: unknown, fn: string, keys: string[]) {
  */
 export async function addMasquerade(opts: NsOption & { source: string; exceptOutInterface?: string; tag?: string }): Promise<void> {
   const a = masqArgs(opts, 'addMasquerade', ['ns', 'source', 'exceptOutInterface', 'tag']);
-  const ns = nsOf(opts);
+  const ns = Namespace.of(opts?.ns);
   await change(ns, 'addMasquerade', (st) => {
     const adds: PostEntry[] = [];
     const retag: [PostEntry, PostEntry][] = [];
@@ -175,7 +175,7 @@ export async function addMasquerade(opts: NsOption & { source: string; exceptOut
  */
 export async function removeMasquerade(opts: NsOption & { source: string; exceptOutInterface?: string }): Promise<boolean> {
   const a = masqArgs(opts, 'removeMasquerade', ['ns', 'source', 'exceptOutInterface']);
-  const ns = nsOf(opts);
+  const ns = Namespace.of(opts?.ns);
   return change(ns, 'removeMasquerade', (st) => {
     const rules = masqueradeRules({ family: a.family, source: a.source, exceptOutInterface: a.except });
     const post = st.desired.post;
@@ -202,8 +202,8 @@ export async function removeMasquerade(opts: NsOption & { source: string; except
 
 /** The masquerades in netweave's table, read from the kernel (`nft list chain inet netweave post`). */
 export async function listMasquerades(opts: NsOption = {}): Promise<Masquerade[]> {
-  known(opts, ['ns'], 'listMasquerades');
-  const ns = nsOf(opts);
+  validate.options(opts, ['ns'], 'listMasquerades');
+  const ns = Namespace.of(opts?.ns);
   return guard('listMasquerades', async () => {
     const snap = await readKernel(ns, 'listMasquerades');
     const out: Masquerade[] = [];
@@ -434,9 +434,9 @@ function toPublished(e: PortEntry): PublishedPort {
  * ('ENETUNREACH').
  */
 export async function publishPort(opts: NsOption & PublishOptions): Promise<PublishedPort> {
-  known(opts, ['ns', ...PUBLISH_KEYS], 'publishPort');
+  validate.options(opts, ['ns', ...PUBLISH_KEYS], 'publishPort');
   const r = publishArgs(opts, 'options', 'publishPort');
-  const ns = nsOf(opts);
+  const ns = Namespace.of(opts?.ns);
   return guard('publishPort', async () => (await publish(ns, [{ ...r, index: 0 }], 'publishPort'))[0]);
 }
 
@@ -447,13 +447,13 @@ export async function publishPort(opts: NsOption & PublishOptions): Promise<Publ
  */
 export async function publishPorts(ports: readonly PublishOptions[], opts: NsOption = {}): Promise<PublishedPort[]> {
   if (!Array.isArray(ports)) throw new TypeError('ports must be an array');
-  known(opts, ['ns'], 'publishPorts');
+  validate.options(opts, ['ns'], 'publishPorts');
   const reqs = ports.map((p, i) => {
-    known(p, PUBLISH_KEYS, `ports[${i}]`);
+    validate.options(p, PUBLISH_KEYS, `ports[${i}]`);
     const { ns: _ns, ...r } = publishArgs(p, `ports[${i}]`, 'publishPorts');
     return { ...r, index: i };
   });
-  const ns = nsOf(opts);
+  const ns = Namespace.of(opts?.ns);
   if (reqs.length === 0) return [];
   return guard('publishPorts', () => publish(ns, reqs, 'publishPorts'));
 }
@@ -465,11 +465,11 @@ export async function publishPorts(ports: readonly PublishOptions[], opts: NsOpt
  */
 export async function unpublishPort(opts: NsOption & { hostIp?: string; hostPort: number; protocol: Protocol }): Promise<boolean> {
   if (typeof opts !== 'object' || opts === null) throw new TypeError('unpublishPort: options { hostPort, protocol } are required');
-  known(opts, ['ns', 'hostIp', 'hostPort', 'protocol'], 'unpublishPort');
+  validate.options(opts, ['ns', 'hostIp', 'hostPort', 'protocol'], 'unpublishPort');
   const hostPort = checkPort(opts.hostPort, 'hostPort');
   const protocol = checkProtocol(opts.protocol);
   const host = checkHostIp(opts.hostIp);
-  const ns = nsOf(opts);
+  const ns = Namespace.of(opts?.ns);
   return change(ns, 'unpublishPort', (st) => {
     const families: IpFamily[] = host.family ? [host.family] : [4, 6];
     const gone = families.map((family) => st.desired.ports.get(portKey({ family, hostIp: host.address, protocol, hostPort }))).filter((e): e is PortEntry => e !== undefined);
@@ -488,8 +488,8 @@ export async function unpublishPort(opts: NsOption & { hostIp?: string; hostPort
 
 /** The published ports, read from the kernel's maps, tags included (`nft list map inet netweave pub4` …). */
 export async function listPublishedPorts(opts: NsOption = {}): Promise<PublishedPort[]> {
-  known(opts, ['ns'], 'listPublishedPorts');
-  const ns = nsOf(opts);
+  validate.options(opts, ['ns'], 'listPublishedPorts');
+  const ns = Namespace.of(opts?.ns);
   return guard('listPublishedPorts', async () => {
     const snap = await readKernel(ns, 'listPublishedPorts');
     return [...snap.desired.ports.values()]
@@ -515,8 +515,8 @@ function isoArgs(a: unknown, b: unknown): [string, string] {
  */
 export async function isolateNetworks(a: string, b: string, opts: NsOption = {}): Promise<void> {
   const [x, y] = isoArgs(a, b);
-  known(opts, ['ns'], 'isolateNetworks');
-  const ns = nsOf(opts);
+  validate.options(opts, ['ns'], 'isolateNetworks');
+  const ns = Namespace.of(opts?.ns);
   await change(ns, 'isolateNetworks', (st) => {
     const pairs = ([[x, y], [y, x]] as [string, string][]).filter(([i, o]) => !st.desired.isolate.has(`${i} ${o}`));
     if (!pairs.length) return { result: undefined };
@@ -530,8 +530,8 @@ export async function isolateNetworks(a: string, b: string, opts: NsOption = {})
 /** Lets traffic between the two bridges through again (`nft delete element … isolate { A . B, B . A }`). False if they were not isolated. */
 export async function removeIsolation(a: string, b: string, opts: NsOption = {}): Promise<boolean> {
   const [x, y] = isoArgs(a, b);
-  known(opts, ['ns'], 'removeIsolation');
-  const ns = nsOf(opts);
+  validate.options(opts, ['ns'], 'removeIsolation');
+  const ns = Namespace.of(opts?.ns);
   return change(ns, 'removeIsolation', (st) => {
     const pairs = ([[x, y], [y, x]] as [string, string][]).filter(([i, o]) => st.desired.isolate.has(`${i} ${o}`));
     if (!pairs.length) return { result: false };
@@ -544,8 +544,8 @@ export async function removeIsolation(a: string, b: string, opts: NsOption = {})
 
 /** The isolated pairs of bridges, read from the kernel (`nft list set inet netweave isolate`). */
 export async function listIsolations(opts: NsOption = {}): Promise<Isolation[]> {
-  known(opts, ['ns'], 'listIsolations');
-  const ns = nsOf(opts);
+  validate.options(opts, ['ns'], 'listIsolations');
+  const ns = Namespace.of(opts?.ns);
   return guard('listIsolations', async () => {
     const snap = await readKernel(ns, 'listIsolations');
     const seen = new Map<string, Isolation>();
@@ -565,8 +565,8 @@ export async function listIsolations(opts: NsOption = {}): Promise<Isolation[]> 
  * this process does not restore it.
  */
 export async function removeFirewall(opts: NsOption = {}): Promise<void> {
-  known(opts, ['ns'], 'removeFirewall');
-  await removeTable(nsOf(opts), 'removeFirewall');
+  validate.options(opts, ['ns'], 'removeFirewall');
+  await removeTable(Namespace.of(opts?.ns), 'removeFirewall');
 }
 
 // ---- watching ----
@@ -701,6 +701,6 @@ class Watcher extends EventEmitter implements FirewallWatcher {
  * (so a new process restores what an earlier one made).
  */
 export function watchFirewall(opts: NsOption = {}): FirewallWatcher {
-  known(opts, ['ns'], 'watchFirewall');
-  return new Watcher(nsOf(opts));
+  validate.options(opts, ['ns'], 'watchFirewall');
+  return new Watcher(Namespace.of(opts?.ns));
 }

@@ -323,10 +323,3 @@ export function stateOf(ns: Namespace): NsState {
 export function resetStates(): void {
   states.clear();
 }
-
-export function nsOf(opts: { ns?: unknown } | undefined): Namespace {
-  const ns = opts?.ns;
-  if (ns === undefined) return Namespace.current();
-  if (!(ns instanceof Namespace)) throw new TypeError('ns must be a Namespace');
-  return ns;
-}

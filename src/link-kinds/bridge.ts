@@ -4,13 +4,13 @@ import {
   commonCreate,
   createLinkRequest,
   listLinks,
-  nsFor,
   setLink,
   type CreateLinkOptions,
   type Link,
   type LinkRef,
   type NsOption,
 } from '../link.js';
+import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import type { BridgePortInfo } from '../wire/link-kinds/bridge.js';
 import { VLAN_PROTOCOL_IDS, type VlanProtocol } from '../wire/link-kinds/vlan.js';
@@ -53,7 +53,7 @@ export async function createBridge(opts: BridgeOptions): Promise<Link<'bridge'>>
   if (opts.vlanDefaultPvid !== undefined) info.vlanDefaultPvid = validate.uint(opts.vlanDefaultPvid, 'vlanDefaultPvid', 4094);
   if (opts.mcastSnooping !== undefined) info.mcastSnooping = bool(opts.mcastSnooping, 'mcastSnooping') ? 1 : 0;
   const link = await createLinkRequest({
-    ns: nsFor(opts),
+    ns: Namespace.of(opts?.ns),
     operation: 'createBridge',
     subject: opts.name,
     req: { ifi: common.ifi, attrs: common.attrs, kind: 'bridge', info },

@@ -1,5 +1,6 @@
 // dummy links: `ip link add <name> type dummy`.
-import { checkKeys, commonCreate, createLinkRequest, nsFor, type CreateLinkOptions, type Link } from '../link.js';
+import { checkKeys, commonCreate, createLinkRequest, type CreateLinkOptions, type Link } from '../link.js';
+import { Namespace } from '../namespace.js';
 
 /**
  * Creates a dummy link in one request. Kernels without the dummy module
@@ -11,7 +12,7 @@ export async function createDummy(opts: CreateLinkOptions): Promise<Link<'dummy'
   checkKeys(opts, [], 'createDummy');
   const common = commonCreate(opts);
   const link = await createLinkRequest({
-    ns: nsFor(opts),
+    ns: Namespace.of(opts?.ns),
     operation: 'createDummy',
     subject: opts.name,
     req: { ifi: common.ifi, attrs: common.attrs, kind: 'dummy' },

@@ -1,6 +1,6 @@
 // ipvlan: `ip link add <name> link <parent> [netns <ns>] type ipvlan mode l2|l3|l3s [bridge|private|vepa]`.
 import { checkKeys, commonCreate, createStackedLink, linkTarget, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
-import type { Namespace } from '../namespace.js';
+import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import { IPVLAN_FLAGS, IPVLAN_MODES, type IpvlanFlag, type IpvlanMode } from '../wire/link-kinds/ipvlan.js';
 import { stackNs } from './macvlan.js';

@@ -1,5 +1,5 @@
 // veth pairs: `ip link add <name> type veth peer name <peer> [netns <ns>]`.
-import { commonCreate, checkKeys, createLinkRequest, nsFdOf, nsFor, setLink, type CreateLinkOptions, type Link } from '../link.js';
+import { commonCreate, checkKeys, createLinkRequest, nsFdOf, setLink, type CreateLinkOptions, type Link } from '../link.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import type { LinkAttrs } from '../wire/link.js';
@@ -37,7 +37,7 @@ export async function createVethPair(opts: VethPairOptions): Promise<VethPair> {
   const peerName = validate.ifname(opts.peer.name, 'peer.name');
   if (peerName === opts.name && !opts.peer.ns) throw new TypeError(`peer.name ${JSON.stringify(peerName)} is the link's own name in the same namespace`);
   if (opts.peer.ns !== undefined && !(opts.peer.ns instanceof Namespace)) throw new TypeError('peer.ns must be a Namespace');
-  const ns = nsFor(opts);
+  const ns = Namespace.of(opts?.ns);
   const peerNs = opts.peer.ns ?? ns;
   const peerAttrs: LinkAttrs = { ifname: peerName };
   if (common.attrs.mtu !== undefined) peerAttrs.mtu = common.attrs.mtu;

@@ -1,6 +1,6 @@
 // 802.1Q / 802.1ad vlans: `ip link add <name> link <parent> type vlan id <id> [protocol 802.1ad]`.
 import { checkKeys, commonCreate, createStackedLink, linkTarget, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
-import type { Namespace } from '../namespace.js';
+import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import { VLAN_PROTOCOL_IDS, type VlanProtocol } from '../wire/link-kinds/vlan.js';
 import { stackNs } from './macvlan.js';

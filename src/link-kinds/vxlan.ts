@@ -1,5 +1,6 @@
 // vxlan: `ip link add <name> type vxlan id <vni> [local A] [remote B | group G dev D] [dstport P] ...`.
-import { checkKeys, commonCreate, createLinkRequest, indexOf, linkTarget, nsFor, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
+import { checkKeys, commonCreate, createLinkRequest, indexOf, linkTarget, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
+import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import { AF_INET, ipFamily } from '../wire/address.js';
 import { isMulticast, VXLAN_DF } from '../wire/link-kinds/vxlan.js';
@@ -100,7 +101,7 @@ export async function createVxlan(opts: VxlanOptions): Promise<Link<'vxlan'>> {
     if (typeof v !== 'boolean') throw new TypeError(`${opt} must be a boolean`);
     info[key] = v ? 1 : 0;
   }
-  const ns = nsFor(opts);
+  const ns = Namespace.of(opts?.ns);
   const parent = opts.parent === undefined ? undefined : linkTarget(opts.parent, 'parent');
   if (parent) info.link = await indexOf(parent, ns, 'createVxlan');
   const link = await createLinkRequest({

@@ -11,7 +11,7 @@ import type { NetworkDriver } from './drivers/types.js';
 import { argRange, argType, NetworkError, withArgCode } from './errors.js';
 import { AddressPool, canonicalIp, findOverlap, IpamError, nextFreeSubnet, parseSubnet } from './ipam.js';
 import { deleteLinks } from './kernel.js';
-import { checkDnsName, Network, nsKey, type EndpointRecord } from './network.js';
+import { checkDnsName, Network, type EndpointRecord } from './network.js';
 import { scan, scanForeign, type Snapshot } from './state.js';
 import { DEFAULT_NETWORK } from './drivers/bridge.js';
 import { encodeTag, firewallTags, groupOf, GROUP_SLOTS, preferredSlot, randomId, slotOfGroup, type NetworkTag } from './tags.js';

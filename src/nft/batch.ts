@@ -15,13 +15,6 @@ export interface NsOption {
   ns?: Namespace;
 }
 
-export function nsOf(opts: NsOption | undefined): Namespace {
-  const ns = opts?.ns;
-  if (ns === undefined) return Namespace.current();
-  if (!(ns instanceof Namespace)) throw new TypeError('ns must be a Namespace');
-  return ns;
-}
-
 export interface CommitOptions extends NsOption {
   /**
    * Return the objects the kernel created (with their handles), in operation
@@ -87,7 +80,7 @@ export class Batch {
    */
   protected async send(opts: CommitOptions, operation: string, subject?: string): Promise<CommitResult> {
     if (this.items.length === 0) return { results: [] };
-    const ns = nsOf(opts);
+    const ns = Namespace.of(opts?.ns);
     if (opts.expectGeneration !== undefined && (!Number.isInteger(opts.expectGeneration) || opts.expectGeneration < 0 || opts.expectGeneration > 0xffffffff)) {
       throw new RangeError(`expectGeneration must be a u32, got ${String(opts.expectGeneration)}`);
     }

@@ -30,7 +30,8 @@ import {
   NFT_MSG_NEWTABLE,
   readNfgenmsg,
 } from '../wire/nfnetlink.js';
-import { nsOf, type NsOption } from './batch.js';
+import { Namespace } from '../namespace.js';
+import type { NsOption } from './batch.js';
 import { decodeChain, type Chain } from './chain.js';
 import { familyName, type Family } from './family.js';
 import { decodeRule, type Rule } from './rule.js';
@@ -116,7 +117,7 @@ export interface NftWatcher {
 export async function watchNftables(opts: WatchOptions): Promise<NftWatcher> {
   if (typeof opts?.onEvent !== 'function') throw new TypeError('watchNftables: onEvent must be a function');
   if (opts.onResync !== undefined && typeof opts.onResync !== 'function') throw new TypeError('watchNftables: onResync must be a function');
-  const ns = nsOf(opts);
+  const ns = Namespace.of(opts?.ns);
   const sub = new Subscription(
     NETLINK_NETFILTER,
     [NFNLGRP_NFTABLES],

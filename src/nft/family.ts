@@ -1,4 +1,5 @@
 // Table families, hooks, chain types and named priorities, as nft names them.
+import * as validate from '../validate.js';
 import {
   NF_INET_FORWARD,
   NF_INET_INGRESS,
@@ -99,9 +100,7 @@ export function checkHandle(v: unknown, arg = 'handle'): number {
 /** Rejects keys an argument object does not have (a typo would otherwise be ignored). */
 export function knownKeys(o: unknown, known: readonly string[], arg: string): void {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${arg} must be an object`);
-  for (const k of Object.keys(o)) {
-    if (!known.includes(k)) throw new TypeError(`${arg}: unknown option ${JSON.stringify(k)} (known: ${known.join(', ')})`);
-  }
+  validate.options(o, known, arg);
 }
 
 /** A comment as nft stores it in userdata (NUL-terminated, the whole blob at most 256 bytes). */

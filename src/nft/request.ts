@@ -2,7 +2,8 @@
 // namespace's nfnetlink socket.
 import { NLM_F_ACK, NLM_F_DUMP, NLM_F_REQUEST, Writer, type Message } from '../wire/netlink.js';
 import { beginNfMessage, nftMsgOf, nftMsgType, NFPROTO_UNSPEC, NFT_MSG_GETGEN } from '../wire/nfnetlink.js';
-import { nsOf, readGeneration, type NsOption } from './batch.js';
+import { Namespace } from '../namespace.js';
+import { readGeneration, type NsOption } from './batch.js';
 
 export interface ReadRequest {
   /** NFT_MSG_GET* */
@@ -16,7 +17,7 @@ export interface ReadRequest {
 
 /** Dumps every object of a kind; returns the data messages. */
 export async function dump(opts: NsOption | undefined, req: ReadRequest): Promise<Message[]> {
-  const ns = nsOf(opts);
+  const ns = Namespace.of(opts?.ns);
   const w = new Writer(128);
   const start = beginNfMessage(w, nftMsgType(req.msg), NLM_F_REQUEST | NLM_F_DUMP, req.family ?? NFPROTO_UNSPEC);
   req.attrs?.(w);
@@ -27,7 +28,7 @@ export async function dump(opts: NsOption | undefined, req: ReadRequest): Promis
 
 /** Gets one object (ENOENT as a NetlinkError when it does not exist). */
 export async function get(opts: NsOption | undefined, req: ReadRequest): Promise<Message> {
-  const ns = nsOf(opts);
+  const ns = Namespace.of(opts?.ns);
   const w = new Writer(128);
   const start = beginNfMessage(w, nftMsgType(req.msg), NLM_F_REQUEST | NLM_F_ACK, req.family ?? NFPROTO_UNSPEC);
   req.attrs?.(w);

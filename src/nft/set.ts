@@ -76,7 +76,8 @@ import {
 import { Flags } from '../wire/nft-expr/common.js';
 import { schema } from '../wire/schema.js';
 import { ipToBytes, networkBytes, parseCidr, prefixMask } from '../wire/address.js';
-import { Batch, commitOne, nsOf, type CommitOptions, type NsOption } from './batch.js';
+import { Namespace } from '../namespace.js';
+import { Batch, commitOne, type CommitOptions, type NsOption } from './batch.js';
 import { concatFieldLens, resolveType, typeFromKernel, typeSpecOf, verdictType, type DataType, type TypeSpec } from './datatypes.js';
 import { checkComment, familyName, familyNumber, checkHandle, knownKeys, checkName, type Family } from './family.js';
 import { dump, get } from './request.js';
@@ -800,7 +801,7 @@ export async function getElements(
   if (types.interval) throw new TypeError('getElements: interval sets are not supported; use listElements');
   const w = new Writer(256);
   writeElements(w, NLM_F_REQUEST | NLM_F_ACK, NFT_MSG_GETSETELEM, { ...(typedRef as TypedSetRef), data: undefined, dataType: undefined }, keys.map((key) => ({ key })));
-  const msgs = await nsOf(opts).netfilter().call(w.finish(), { operation: 'getElements', subject: `${ref.family} ${ref.table} ${ref.name}` });
+  const msgs = await Namespace.of(opts?.ns).netfilter().call(w.finish(), { operation: 'getElements', subject: `${ref.family} ${ref.table} ${ref.name}` });
   const raw = msgs.filter((m) => nftMsgOf(m.type) === NFT_MSG_NEWSETELEM).flatMap((m) => decodeRawElements(m).elements);
   return typedElements(typedRef as TypedSetRef, raw);
 }
