@@ -1,14 +1,11 @@
 // Interface addresses over rtnetlink (RTM_NEWADDR / RTM_DELADDR /
 // RTM_GETADDR): `ip addr add|replace|del|show`, IPv4 and IPv6.
-//
-// Also home of the small pieces the address, route and neighbour modules
-// share: interface-name resolution, option checks and flag naming.
-import type { NetlinkSocket, Reply, RequestOptions } from './engine.js';
-import { NetlinkError } from './errors.js';
 import { linkTarget, resolveIndex, type LinkRef } from './link.js';
+import { Pipeline } from './pipeline.js';
+import { decodeAll, FAMILY_NAMES, familyNumber, flagNames, scopeName, scopeNumber, type Family, type ScopeName } from './rtnl.js';
 import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
-import { AF_INET, AF_INET6, AF_UNSPEC, ipToBytes, networkBytes, type Cidr } from './wire/address.js';
+import { AF_INET, AF_INET6, ipToBytes, networkBytes, type Cidr } from './wire/address.js';
 import {
   decodeAddrMessage,
   decodeIfaCacheinfo,
@@ -26,226 +23,10 @@ import {
   IFA_LOCAL,
   IFA_RT_PRIORITY,
 } from './wire/addr.js';
-import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, NLMSG_ERROR, parseError, Writer, type Message, type RawAttr } from './wire/netlink.js';
-import { RT_SCOPE_HOST, RT_SCOPE_LINK, RT_SCOPE_NAMES, RT_SCOPE_NOWHERE, RT_SCOPE_SITE, RT_SCOPE_UNIVERSE } from './wire/route.js';
+import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, Writer, type RawAttr } from './wire/netlink.js';
+import { RT_SCOPE_HOST, RT_SCOPE_UNIVERSE } from './wire/route.js';
 import { RTM_DELADDR, RTM_GETADDR, RTM_NEWADDR } from './wire/rtnetlink.js';
 
-// ---------------------------------------------------------------------------
-// Shared helpers (internal to the address, route, neighbour and event modules)
-
-export type { LinkRef };
-
-/** A checked interface reference: an index (no lookup needed) or a name, and the namespace a Link was read in. */
-export type LinkTarget = ReturnType<typeof linkTarget>;
-
-export type Family = 'inet' | 'inet6';
-
-export const FAMILY_NAMES: Readonly<Record<number, Family>> = { [AF_INET]: 'inet', [AF_INET6]: 'inet6' };
-
-export function familyNumber(family: unknown, arg = 'family'): number {
-  if (family === undefined) return AF_UNSPEC;
-  return validate.oneOf(family, ['inet', 'inet6'] as const, arg) === 'inet' ? AF_INET : AF_INET6;
-}
-
-export function flagNames(bits: number, table: readonly (readonly [number, string])[]): string[] {
-  const out: string[] = [];
-  for (const [bit, name] of table) if (bits & bit) out.push(name);
-  return out;
-}
-
-export type ScopeName = 'global' | 'site' | 'link' | 'host' | 'nowhere';
-const SCOPES: Record<ScopeName, number> = {
-  global: RT_SCOPE_UNIVERSE,
-  site: RT_SCOPE_SITE,
-  link: RT_SCOPE_LINK,
-  host: RT_SCOPE_HOST,
-  nowhere: RT_SCOPE_NOWHERE,
-};
-
-/** A scope name or number → the rt_scope_t value. */
-export function scopeNumber(scope: unknown, arg = 'scope'): number {
-  if (typeof scope === 'number') return validate.uint(scope, arg, 255);
-  return SCOPES[validate.oneOf(scope, Object.keys(SCOPES) as ScopeName[], arg)];
-}
-
-export function scopeName(scope: number): ScopeName | number {
-  return (RT_SCOPE_NAMES[scope] as ScopeName | undefined) ?? scope;
-}
-
-
-/** Validates an interface argument (name, altname, index or Link) without any syscall. */
-export function checkLink(link: unknown, arg: string): LinkTarget {
-  return linkTarget(link, arg);
-}
-
-/** The index of a checked interface (see resolveIndex in link.ts: one shared lookup per synchronous run). */
-export function indexOf(ns: Namespace, t: LinkTarget, operation: string): number | Promise<number> {
-  return resolveIndex(ns, t, operation);
-}
-
-// ---------------------------------------------------------------------------
-// Pipelining: the mutations of one synchronous run share request buffers
-
-/** Messages per request buffer. */
-export const PIPELINE_CHUNK = 256;
-/**
- * Messages allowed in flight per socket. Each may be answered with an error
- * message that holds a few hundred bytes of the socket's 8 MiB receive
- * buffer until the engine reads it, and the engine packs up to 1 MiB of
- * requests into one sendmsg: unthrottled, 100,000 failing deletes in one run
- * overflowed it (measured). Past this many, chunks wait for earlier ones.
- */
-const MAX_IN_FLIGHT = 4096;
-
-interface Waiter {
-  resolve(): void;
-  reject(e: unknown): void;
-  operation: string;
-  subject?: string;
-}
-
-interface Unit {
-  bytes: Buffer;
-  /** One per message, for a batch of mutations; absent for a standalone request (a dump). */
-  waiters?: Waiter[];
-  opts?: RequestOptions;
-  done?: (r: Message[] | Error) => void;
-}
-
-/**
- * Per-socket request coalescing. Each mutation writes its message into the
- * run's open buffer; when the synchronous run ends (a microtask), or at
- * PIPELINE_CHUNK messages, the buffer goes to the engine as one request — so 1,000
- * calls made in one Promise.all cost four requests, not 1,000. Requests
- * leave in call order, standalone ones (dumps) included, so a list issued
- * after a change sees it.
- *
- * The messages carry no NLM_F_ACK: rtnetlink handles a sendmsg's messages
- * synchronously and always answers an error (netlink_rcv_skb acks when
- * NLM_F_ACK is set *or* the handler failed), and the engine completes a
- * request once the kernel's replies to its sendmsg are drained. So silence
- * is success and an error's seq (firstSeq + i) names the message; the kernel
- * skips 1,000 ack allocations and nobody parses them (measured: about
- * 1.5–4 µs less per address add).
- */
-export class Pipeline {
-  private readonly w = new Writer(8192);
-  private batch: Waiter[] = [];
-  private scheduled = false;
-  private inFlight = 0;
-  private readonly queue: Unit[] = [];
-
-  private constructor(private readonly sock: NetlinkSocket) {}
-
-  private static readonly bySocket = new WeakMap<NetlinkSocket, Pipeline>();
-
-  static of(ns: Namespace): Pipeline {
-    const sock = ns.route();
-    let p = Pipeline.bySocket.get(sock);
-    if (!p) Pipeline.bySocket.set(sock, (p = new Pipeline(sock)));
-    return p;
-  }
-
-  /** Writes one message (without NLM_F_ACK) into the open buffer; settles when its request completes. */
-  send(write: (w: Writer) => void, operation: string, subject?: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const start = this.w.off;
-      try {
-        write(this.w);
-      } catch (e) {
-        this.w.off = start;
-        reject(e);
-        return;
-      }
-      this.batch.push({ resolve, reject, operation, subject });
-      if (this.batch.length >= PIPELINE_CHUNK) this.cut();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        queueMicrotask(() => {
-          this.scheduled = false;
-          this.cut();
-        });
-      }
-    });
-  }
-
-  /** A standalone request (a dump or a get), sent after everything this pipeline already holds. */
-  call(bytes: Uint8Array, opts: RequestOptions): Promise<Message[]> {
-    this.cut();
-    if (this.queue.length === 0) return this.sock.call(bytes, opts);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ bytes: Buffer.from(bytes), opts, done: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
-    });
-  }
-
-  /** Closes the open buffer into a unit and sends what flow control allows. */
-  private cut(): void {
-    if (this.batch.length > 0) {
-      const waiters = this.batch;
-      this.batch = [];
-      const bytes = this.w.finish();
-      this.w.off = 0;
-      if (this.queue.length === 0 && this.inFlight + waiters.length <= MAX_IN_FLIGHT) {
-        this.submit(bytes, waiters); // the engine copies the bytes before this returns
-        return;
-      }
-      this.queue.push({ bytes: Buffer.from(bytes), waiters });
-    }
-    this.pump();
-  }
-
-  private pump(): void {
-    while (this.queue.length > 0) {
-      const u = this.queue[0];
-      const n = u.waiters?.length ?? 0;
-      if (this.inFlight > 0 && this.inFlight + n > MAX_IN_FLIGHT) return;
-      this.queue.shift();
-      if (u.waiters) this.submit(u.bytes, u.waiters);
-      else this.sock.call(u.bytes, u.opts!).then(u.done, u.done);
-    }
-  }
-
-  private submit(bytes: Uint8Array, waiters: Waiter[]): void {
-    this.inFlight += waiters.length;
-    this.sock.request(bytes, { operation: waiters[0].operation, subject: waiters[0].subject }).then(
-      (reply) => {
-        this.inFlight -= waiters.length;
-        settle(waiters, reply);
-        this.pump();
-      },
-      (e: unknown) => {
-        this.inFlight -= waiters.length;
-        for (const w of waiters) {
-          w.reject(e instanceof NetlinkError ? new NetlinkError(e.errno, w.operation, { subject: w.subject, kernelMessage: e.kernelMessage }) : e);
-        }
-        this.pump();
-      },
-    );
-  }
-}
-
-/** Settles each message's caller: an error at seq firstSeq + i belongs to waiter i; the others succeeded. */
-function settle(waiters: Waiter[], reply: Reply): void {
-  for (const m of reply.messages) {
-    // A success ack (error 0 in the first payload word) is not expected, but costs nothing to skip.
-    if (m.type !== NLMSG_ERROR || m.payload.length < 4 || m.payload.readInt32LE(0) === 0) continue;
-    const e = parseError(m);
-    if (!e.errno) continue;
-    const w = waiters[(e.seq - reply.firstSeq) >>> 0];
-    w?.reject(
-      new NetlinkError(e.errno, w.operation, {
-        subject: w.subject,
-        kernelMessage: e.kernelMessage,
-        attributeOffset: e.attributeOffset,
-        missingAttribute: e.missingAttribute,
-      }),
-    );
-  }
-  for (const w of waiters) w.resolve(); // no-op for those rejected above
-}
-
-// ---------------------------------------------------------------------------
-// Addresses
 
 export type AddressFlag =
   | 'secondary'
@@ -460,10 +241,10 @@ export function writeAddressRequest(w: Writer, type: number, nlFlags: number, in
 
 /** Resolves the interface (no syscall for an index) and queues the message; throws synchronously on a bad link argument. */
 function sendAddress(fn: string, type: number, nlFlags: number, link: unknown, address: unknown, ns: unknown, r: AddressRequest): Promise<void> {
-  const t = checkLink(link, 'link');
+  const t = linkTarget(link, 'link');
   const n = Namespace.of(ns, t?.ns);
   const subject = `${address} dev ${t.subject}`;
-  const idx = indexOf(n, t, fn);
+  const idx = resolveIndex(n, t, fn);
   if (typeof idx === 'number') return Pipeline.of(n).send((w) => writeAddressRequest(w, type, nlFlags, idx, r), fn, subject);
   return idx.then((index) => Pipeline.of(n).send((w) => writeAddressRequest(w, type, nlFlags, index, r), fn, subject));
 }
@@ -534,10 +315,10 @@ export interface ListAddressesOptions {
 export async function listAddresses(opts: ListAddressesOptions = {}): Promise<Address[]> {
   const fn = 'listAddresses';
   validate.options(opts, LIST_OPTIONS, fn);
-  const t = opts.link === undefined ? undefined : checkLink(opts.link, 'link');
+  const t = opts.link === undefined ? undefined : linkTarget(opts.link, 'link');
   const ns = Namespace.of(opts.ns, t?.ns);
   const family = familyNumber(opts.family);
-  const index = t === undefined ? 0 : await indexOf(ns, t, fn);
+  const index = t === undefined ? 0 : await resolveIndex(ns, t, fn);
 
   const w = new Writer(32);
   const m = w.begin(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
@@ -548,8 +329,3 @@ export async function listAddresses(opts: ListAddressesOptions = {}): Promise<Ad
   return decodeAll(data, RTM_NEWADDR, decodeAddress).filter((a) => (!index || a.ifindex === index) && (!family || FAMILY_NAMES[family] === a.family));
 }
 
-export function decodeAll<T>(messages: Message[], type: number, decode: (payload: Buffer) => T): T[] {
-  const out: T[] = [];
-  for (const m of messages) if (m.type === type) out.push(decode(m.payload));
-  return out;
-}

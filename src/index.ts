@@ -54,9 +54,8 @@ export {
   type AddressFlag,
   type AddAddressOptions,
   type ListAddressesOptions,
-  type Family,
-  type ScopeName,
 } from './address.js';
+export type { Family, ScopeName } from './rtnl.js';
 export {
   addRoute,
   replaceRoute,

@@ -3,7 +3,9 @@
 // with AF_INET/AF_INET6 for `ip neigh` and AF_BRIDGE for `bridge fdb`.
 import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
-import { checkLink, decodeAll, FAMILY_NAMES, familyNumber, flagNames, indexOf, Pipeline, type Family, type LinkRef, type LinkTarget } from './address.js';
+import { linkTarget, resolveIndex, type LinkRef } from './link.js';
+import { Pipeline } from './pipeline.js';
+import { decodeAll, FAMILY_NAMES, familyNumber, flagNames, type Family, type LinkTarget } from './rtnl.js';
 import { AF_BRIDGE, ipFamily, ipToBytes, macToBytes } from './wire/address.js';
 import {
   decodeNdaCacheinfo,
@@ -175,9 +177,9 @@ export function writeNeighbourRequest(w: Writer, type: number, nlFlags: number, 
 
 async function modifyNeighbour(fn: string, type: number, flags: number, spec: NeighbourSpec, known: ReadonlySet<string>): Promise<void> {
   const r = checkNeighbour(spec, fn, known);
-  const t = checkLink(spec.link, 'link');
+  const t = linkTarget(spec.link, 'link');
   const ns = Namespace.of(spec.ns, t?.ns);
-  const idx = indexOf(ns, t, fn);
+  const idx = resolveIndex(ns, t, fn);
   const index = typeof idx === 'number' ? idx : await idx;
   return Pipeline.of(ns).send((w) => writeNeighbourRequest(w, type, flags, index, r), fn, `${spec.address} dev ${t.subject}`);
 }
@@ -208,10 +210,10 @@ export function deleteNeighbour(spec: { link: LinkRef; address: string; proxy?: 
 export async function listNeighbours(opts: { link?: LinkRef; family?: Family; proxy?: boolean; ns?: Namespace } = {}): Promise<Neighbour[]> {
   const fn = 'listNeighbours';
   validate.options(opts, NEIGH_LIST_OPTIONS, fn);
-  const t = opts.link === undefined ? undefined : checkLink(opts.link, 'link');
+  const t = opts.link === undefined ? undefined : linkTarget(opts.link, 'link');
   const ns = Namespace.of(opts.ns, t?.ns);
   const family = familyNumber(opts.family);
-  const index = t === undefined ? 0 : await indexOf(ns, t, fn);
+  const index = t === undefined ? 0 : await resolveIndex(ns, t, fn);
 
   const w = new Writer(48);
   const m = w.begin(RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP);
@@ -372,7 +374,7 @@ export function checkFdb(spec: FdbSpec, fn: string, known: ReadonlySet<string> =
   if (spec.srcVni !== undefined) r.srcVni = validate.uint(spec.srcVni, 'srcVni', 0xffffff);
   if (spec.port !== undefined) r.port = validate.port(spec.port, 'port');
   if (spec.vlan !== undefined) r.vlan = validate.uint(spec.vlan, 'vlan', 4094, 1);
-  if (spec.via !== undefined) r.via = checkLink(spec.via, 'via');
+  if (spec.via !== undefined) r.via = linkTarget(spec.via, 'via');
   return r;
 }
 
@@ -392,10 +394,10 @@ export function writeFdbRequest(w: Writer, type: number, nlFlags: number, index:
 
 async function modifyFdb(fn: string, type: number, flags: number, spec: FdbSpec, known: ReadonlySet<string>): Promise<void> {
   const r = checkFdb(spec, fn, known);
-  const t = checkLink(spec.link, 'link');
+  const t = linkTarget(spec.link, 'link');
   const ns = Namespace.of(spec.ns, t?.ns, r.via?.ns);
-  const idx = indexOf(ns, t, fn);
-  const viaIdx = r.via === undefined ? undefined : indexOf(ns, r.via, fn);
+  const idx = resolveIndex(ns, t, fn);
+  const viaIdx = r.via === undefined ? undefined : resolveIndex(ns, r.via, fn);
   const index = typeof idx === 'number' ? idx : await idx;
   const viaIndex = typeof viaIdx === 'object' ? await viaIdx : viaIdx;
   const subject = `${spec.mac} dev ${t.subject}${spec.dst === undefined ? '' : ` dst ${spec.dst}`}`;
@@ -442,10 +444,10 @@ export function deleteFdb(spec: Omit<FdbSpec, 'state' | 'router' | 'sticky' | 'e
 export async function listFdb(opts: { link?: LinkRef; master?: LinkRef; ns?: Namespace } = {}): Promise<FdbEntry[]> {
   const fn = 'listFdb';
   validate.options(opts, FDB_LIST_OPTIONS, fn);
-  const t = opts.link === undefined ? undefined : checkLink(opts.link, 'link');
-  const mt = opts.master === undefined ? undefined : checkLink(opts.master, 'master');
+  const t = opts.link === undefined ? undefined : linkTarget(opts.link, 'link');
+  const mt = opts.master === undefined ? undefined : linkTarget(opts.master, 'master');
   const ns = Namespace.of(opts.ns, t?.ns, mt?.ns);
-  const [index, master] = await Promise.all([t && indexOf(ns, t, fn), mt && indexOf(ns, mt, fn)]);
+  const [index, master] = await Promise.all([t && resolveIndex(ns, t, fn), mt && resolveIndex(ns, mt, fn)]);
 
   const w = new Writer(48);
   const m = w.begin(RTM_GETNEIGH, NLM_F_REQUEST | NLM_F_DUMP);

@@ -4,21 +4,9 @@
 import { NetlinkError } from './errors.js';
 import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
-import {
-  checkLink,
-  decodeAll,
-  FAMILY_NAMES,
-  familyNumber,
-  flagNames,
-  Pipeline,
-  indexOf,
-  scopeName,
-  scopeNumber,
-  type Family,
-  type LinkRef,
-  type LinkTarget,
-  type ScopeName,
-} from './address.js';
+import { linkTarget, resolveIndex, type LinkRef } from './link.js';
+import { Pipeline } from './pipeline.js';
+import { decodeAll, FAMILY_NAMES, familyNumber, flagNames, scopeName, scopeNumber, type Family, type LinkTarget, type ScopeName } from './rtnl.js';
 import { AF_INET, AF_INET6, bytesToIp, ipFamily, ipToBytes, networkBytes, type Cidr } from './wire/address.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, Writer, type RawAttr } from './wire/netlink.js';
 import {
@@ -324,7 +312,7 @@ export function checkRoute(spec: RouteSpec, del: boolean, fn: string): RouteRequ
     c.gatewayFamily = familyOfIp(gw);
     if (c.gatewayFamily === AF_INET && family === AF_INET6) throw new TypeError(`gateway ${gw} is IPv4 but the route is IPv6`);
   }
-  if (spec.dev !== undefined) c.dev = checkLink(spec.dev, 'dev');
+  if (spec.dev !== undefined) c.dev = linkTarget(spec.dev, 'dev');
   if (spec.src !== undefined) {
     const src = validate.ip(spec.src, 'src');
     if (familyOfIp(src) !== family) throw new TypeError(`src ${src} is not of the route's family`);
@@ -350,7 +338,7 @@ export function checkRoute(spec: RouteSpec, del: boolean, fn: string): RouteRequ
       return {
         gateway: g === undefined ? undefined : ipToBytes(g),
         gatewayFamily: gf,
-        dev: nh.dev === undefined ? undefined : checkLink(nh.dev, `${at}.dev`),
+        dev: nh.dev === undefined ? undefined : linkTarget(nh.dev, `${at}.dev`),
         weight: nh.weight === undefined ? 1 : validate.uint(nh.weight, `${at}.weight`, 256, 1),
         onlink: nh.onlink === true,
       };
@@ -425,7 +413,7 @@ async function modifyRoute(fn: string, type: number, flags: number, spec: RouteS
   const c = checkRoute(spec, type === RTM_DELROUTE, fn);
   const ns = Namespace.of(spec.ns, c.dev?.ns, ...(c.nexthops ?? []).map((nh) => nh.dev?.ns));
   const targets = [c.dev, ...(c.nexthops ?? []).map((nh) => nh.dev)];
-  let devs = targets.map((t) => t && indexOf(ns, t, fn));
+  let devs = targets.map((t) => t && resolveIndex(ns, t, fn));
   if (devs.some((d) => typeof d === 'object')) devs = await Promise.all(devs);
   const dev = devs[0] as number | undefined;
   const hopDevs = devs.slice(1) as (number | undefined)[];
@@ -474,13 +462,13 @@ export interface ListRoutesOptions {
 export async function listRoutes(opts: ListRoutesOptions = {}): Promise<Route[]> {
   const fn = 'listRoutes';
   validate.options(opts, LIST_OPTIONS, fn);
-  const t = opts.dev === undefined ? undefined : checkLink(opts.dev, 'dev');
+  const t = opts.dev === undefined ? undefined : linkTarget(opts.dev, 'dev');
   const ns = Namespace.of(opts.ns, t?.ns);
   const family = familyNumber(opts.family);
   const table = opts.table === 'all' ? 0 : opts.table === undefined ? RT_TABLE_MAIN : tableNumber(opts.table);
   const protocol = opts.protocol === undefined ? 0 : protocolNumber(opts.protocol);
   const type = opts.type === undefined ? 0 : typeNumber(opts.type);
-  const dev = t === undefined ? undefined : await indexOf(ns, t, fn);
+  const dev = t === undefined ? undefined : await resolveIndex(ns, t, fn);
 
   const w = new Writer(64);
   const m = w.begin(RTM_GETROUTE, NLM_F_REQUEST | NLM_F_DUMP);
@@ -528,14 +516,14 @@ export interface GetRouteOptions {
 export async function getRoute(dst: string, opts: GetRouteOptions = {}): Promise<Route> {
   const fn = 'getRoute';
   validate.options(opts, new Set(['ns', 'from', 'dev', 'mark']), fn);
-  const t = opts.dev === undefined ? undefined : checkLink(opts.dev, 'dev');
+  const t = opts.dev === undefined ? undefined : linkTarget(opts.dev, 'dev');
   const ns = Namespace.of(opts.ns, t?.ns);
   const d = validate.ip(dst, 'dst');
   const family = familyOfIp(d);
   const from = opts.from === undefined ? undefined : validate.ip(opts.from, 'from');
   if (from !== undefined && familyOfIp(from) !== family) throw new TypeError(`from ${from} is not of the same family as ${d}`);
   const mark = opts.mark === undefined ? undefined : validate.uint(opts.mark, 'mark');
-  const dev = t === undefined ? undefined : await indexOf(ns, t, fn);
+  const dev = t === undefined ? undefined : await resolveIndex(ns, t, fn);
   const bits = family === AF_INET ? 32 : 128;
 
   const w = new Writer(96);

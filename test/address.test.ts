@@ -3,7 +3,8 @@
 // creates, netweave decodes the same; errors carry the kernel's code, the
 // function and the subject.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addAddress, deleteAddress, listAddresses, PIPELINE_CHUNK, replaceAddress, type Address } from '../src/address.js';
+import { addAddress, deleteAddress, listAddresses, replaceAddress, type Address } from '../src/address.js';
+import { PIPELINE_CHUNK } from '../src/pipeline.js';
 import { NetlinkError } from '../src/errors.js';
 import { getLink } from '../src/link.js';
 import type { Namespace } from '../src/namespace.js';
