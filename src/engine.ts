@@ -1,8 +1,8 @@
 // The JS half of the native engine: request ids, promises, and routing of
 // completions (one callback from the engine thread, batched per wake-up).
-import { NetlinkError } from './errors.js';
+import { NetlinkError, type NetlinkErrorDetails } from './errors.js';
 import { CompletionKind, native, RequestFlag } from './native.js';
-import { NLMSG_DONE, NLMSG_ERROR, parseError, parseMessages, type Message } from './wire/netlink.js';
+import { NLMSG_DONE, NLMSG_ERROR, parseError, parseMessages, type ErrorReply, type Message } from './wire/netlink.js';
 
 export interface TaskResult {
   value: number;
@@ -194,6 +194,28 @@ export class NetlinkSocket {
 }
 
 /**
+ * The parsed error ack of one message of a request, or undefined for a
+ * plain ack. `index` is the message's position in the request (its seq
+ * minus the request's first seq).
+ */
+export function failedAck(m: Message, reply: Reply): { index: number; ack: ErrorReply } | undefined {
+  // A success ack (error 0 in the first payload word) is skipped without parsing.
+  if (m.type !== NLMSG_ERROR || (m.payload.length >= 4 && m.payload.readInt32LE(0) === 0)) return undefined;
+  const ack = parseError(m);
+  return ack.errno ? { index: (ack.seq - reply.firstSeq) >>> 0, ack } : undefined;
+}
+
+/** The NetlinkError for an error ack, with the kernel's extended-ack details. */
+export function errorFromAck(ack: ErrorReply, operation: string, details: NetlinkErrorDetails = {}): NetlinkError {
+  return new NetlinkError(ack.errno, operation, {
+    ...details,
+    kernelMessage: ack.kernelMessage,
+    attributeOffset: ack.attributeOffset,
+    missingAttribute: ack.missingAttribute,
+  });
+}
+
+/**
  * Throws a NetlinkError for the first error ack (or a dump's NLMSG_DONE
  * carrying an error); returns the data messages otherwise. `describe`
  * names the message at a given index, for errors inside a pipeline.
@@ -202,17 +224,10 @@ export function checkAcks(reply: Reply, opts: RequestOptions, describe?: (index:
   const data: Message[] = [];
   for (const m of reply.messages) {
     if (m.type === NLMSG_ERROR) {
-      const e = parseError(m);
-      if (e.errno) {
-        const index = (e.seq - reply.firstSeq) >>> 0;
-        throw new NetlinkError(e.errno, opts.operation, {
-          subject: opts.subject,
-          kernelMessage: e.kernelMessage,
-          attributeOffset: e.attributeOffset,
-          missingAttribute: e.missingAttribute,
-          index: describe ? index : undefined,
-          item: describe?.(index),
-        });
+      const failed = failedAck(m, reply);
+      if (failed) {
+        const where = describe ? { index: failed.index, item: describe(failed.index) } : {};
+        throw errorFromAck(failed.ack, opts.operation, { subject: opts.subject, ...where });
       }
       continue;
     }

@@ -1,9 +1,9 @@
 // Request coalescing for the rtnetlink object modules (addresses, routes,
 // neighbours): the mutations of one synchronous run share request buffers.
-import type { NetlinkSocket, Reply, RequestOptions } from './engine.js';
+import { errorFromAck, failedAck, type NetlinkSocket, type Reply, type RequestOptions } from './engine.js';
 import { NetlinkError } from './errors.js';
 import type { Namespace } from './namespace.js';
-import { NLMSG_ERROR, parseError, Writer, type Message } from './wire/netlink.js';
+import { Writer, type Message } from './wire/netlink.js';
 
 /** Messages per request buffer. */
 export const PIPELINE_CHUNK = 256;
@@ -146,19 +146,9 @@ export class Pipeline {
 /** Settles each message's caller: an error at seq firstSeq + i belongs to waiter i; the others succeeded. */
 function settle(waiters: Waiter[], reply: Reply): void {
   for (const m of reply.messages) {
-    // A success ack (error 0 in the first payload word) is not expected, but costs nothing to skip.
-    if (m.type !== NLMSG_ERROR || m.payload.length < 4 || m.payload.readInt32LE(0) === 0) continue;
-    const e = parseError(m);
-    if (!e.errno) continue;
-    const w = waiters[(e.seq - reply.firstSeq) >>> 0];
-    w?.reject(
-      new NetlinkError(e.errno, w.operation, {
-        subject: w.subject,
-        kernelMessage: e.kernelMessage,
-        attributeOffset: e.attributeOffset,
-        missingAttribute: e.missingAttribute,
-      }),
-    );
+    const failed = failedAck(m, reply);
+    const w = failed && waiters[failed.index];
+    if (w) w.reject(errorFromAck(failed.ack, w.operation, { subject: w.subject }));
   }
   for (const w of waiters) w.resolve(); // no-op for those rejected above
 }

@@ -4,7 +4,7 @@
 // few reads the object API has no call for (namespace ids, another
 // namespace's links and addresses through IFLA_TARGET_NETNSID).
 import { decodeAddress, checkAddAddress, writeAddressRequest, type Address } from '../address.js';
-import type { NetlinkSocket } from '../engine.js';
+import { errorFromAck, failedAck, type NetlinkSocket } from '../engine.js';
 import { NetlinkError } from '../errors.js';
 import { linksFrom, nsFdOf, type Link } from '../link.js';
 import type { Namespace } from '../namespace.js';
@@ -23,7 +23,6 @@ import {
   NLMSG_DONE,
   NLMSG_ERROR,
   NLMSG_HDRLEN,
-  parseError,
   Writer,
   type Message,
 } from '../wire/netlink.js';
@@ -49,17 +48,8 @@ export async function sendEach(sock: NetlinkSocket, w: Writer, count: number, op
   const data: Message[] = [];
   for (const m of reply.messages) {
     if (m.type === NLMSG_ERROR) {
-      const e = parseError(m);
-      if (!e.errno) continue;
-      const i = (e.seq - reply.firstSeq) >>> 0;
-      if (i < count && !errors[i]) {
-        errors[i] = new NetlinkError(e.errno, operation, {
-          subject,
-          kernelMessage: e.kernelMessage,
-          attributeOffset: e.attributeOffset,
-          missingAttribute: e.missingAttribute,
-        });
-      }
+      const failed = failedAck(m, reply);
+      if (failed && failed.index < count && !errors[failed.index]) errors[failed.index] = errorFromAck(failed.ack, operation, { subject });
     } else if (m.type !== NLMSG_DONE) data.push(m);
   }
   return { data, errors };
