@@ -203,11 +203,13 @@ template <class F>
 Napi::Value NsTask(const Napi::CallbackInfo& info, int nsfd_arg, F fn) {
   int nsfd = DupNs(I32(info[nsfd_arg]));
   if (nsfd < -1) return Napi::Number::New(info.Env(), nsfd);
-  Submit(info, [nsfd, fn](int home, std::vector<uint8_t>* out) -> int64_t {
-    int64_t r = fn(home, nsfd, out);
-    if (nsfd >= 0) close(nsfd);
-    return r;
+  // The task owns the duplicate: closed when the task is destroyed, whether
+  // it ran or was dropped because the environment stopped first.
+  auto owned = std::shared_ptr<int>(new int(nsfd), [](int* fd) {
+    if (*fd >= 0) close(*fd);
+    delete fd;
   });
+  Submit(info, [owned, fn](int home, std::vector<uint8_t>* out) -> int64_t { return fn(home, *owned, out); });
   return Napi::Number::New(info.Env(), 0);
 }
 

@@ -384,7 +384,7 @@ void Engine::Close(uint32_t handle, int err) {
 }
 
 // Picks what goes into one sendmsg, numbers every message, sends, drains.
-bool Engine::SendBatch(Sock* s) {
+void Engine::SendBatch(Sock* s) {
   std::vector<Req*> batch;
   std::vector<iovec> iov;
   size_t bytes = 0;
@@ -411,7 +411,7 @@ bool Engine::SendBatch(Sock* s) {
     iov.push_back({r->data.data(), r->data.size()});
     bytes += r->data.size();
   }
-  if (batch.empty()) return false;
+  if (batch.empty()) return;
 
   sockaddr_nl kernel{};
   kernel.nl_family = AF_NETLINK;
@@ -433,14 +433,13 @@ bool Engine::SendBatch(Sock* s) {
       r->err = err;
       Finish(r);
     }
-    return true;
+    return;
   }
   // Dumps from earlier batches have lower sequence numbers: appending keeps
   // inflight sorted.
   s->inflight.insert(s->inflight.end(), batch.begin(), batch.end());
   Drain(s);
   FinishBatch(s, batch);
-  return true;
 }
 
 // rtnetlink and nfnetlink handle a sendmsg synchronously: by the time it

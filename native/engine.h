@@ -98,7 +98,7 @@ class Engine {
   void Execute(Command& cmd);
   void Open(Command& cmd);
   void Close(uint32_t handle, int err);
-  bool SendBatch(Sock* s);
+  void SendBatch(Sock* s);
   int Receive(Sock* s, struct mmsghdr* msgs, struct iovec* iov);
   void Drain(Sock* s);
   void FailTruncated(Sock* s, const uint8_t* buf, size_t len);
