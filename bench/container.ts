@@ -9,7 +9,7 @@
 import { Namespace } from '../src/namespace.js';
 import { defaultNetwork, removeNetwork, closeNetworks, type Endpoint, type Network } from '../src/network/index.js';
 import { getLink } from '../src/link.js';
-import { createVethEndpoint, deleteGroups, prepareAlias, prepareInside } from '../src/network/kernel.js';
+import { connectVethEndpoint, deleteGroups, prepareAlias, prepareInside } from '../src/network/kernel.js';
 import { encodeTag, groupOf, linkNames, macFromIp, pendingOf, randomId } from '../src/network/tags.js';
 import { runC, type CSamples } from './lib/c.js';
 import { addNetns, delNetns, execFileP, ip, nsName, runWithInput, settleNetns } from './lib/proc.js';
@@ -171,7 +171,7 @@ class NetweaveSide {
 
   /** Where the time goes: the requests connect makes, made and timed one by one (as connect overlaps them). */
   async steps(n: number): Promise<Record<string, Summary>> {
-    const steps: Record<string, number[]> = { netns: [], host_request: [], container_request: [], commit_tag: [] };
+    const steps: Record<string, number[]> = { netns: [], chain: [] };
     const { host, net } = this;
     const brIdx = (await getLink(net.interface!, { ns: host })).index;
     const slot = (net as unknown as { rec: { slot: number } }).rec.slot;
@@ -189,18 +189,14 @@ class NetweaveSide {
       const id = randomId();
       const ip = containerAddress(i);
       const tagText = encodeTag({ kind: 'e', id, network: net.id, name: id.slice(0, 12), aliases: [], ifname: 'eth0', ip });
-      const created = createVethEndpoint(
+      const inside = prepareInside({ ns: c, cidr: `${ip}/16`, gateway: '172.18.0.1', loopback: false, up: true }, 'bench');
+      await connectVethEndpoint(
         { host, container: c, hostName: linkNames.hostVeth(id), ifname: 'eth0', mac: macFromIp(ip), group: groupOf(slot, 'endpoints'), master: brIdx, pendingTag: pendingOf(tagText) },
+        inside,
+        prepareAlias(host, tagText, 'bench'),
         'bench',
       );
-      const inside = prepareInside({ ns: c, cidr: `${ip}/16`, gateway: '172.18.0.1', loopback: false, up: true }, 'bench');
-      const commit = prepareAlias(host, tagText, 'bench');
-      const links = await created;
-      lap('host_request');
-      await inside.send(links.peerIndex);
-      lap('container_request');
-      await commit.send(links.hostIndex);
-      lap('commit_tag');
+      lap('chain');
     }
     await deleteGroups(host, [groupOf(slot, 'endpoints')], 'bench');
     for (const c of this.containers.splice(0)) c.close();
@@ -316,7 +312,7 @@ const bench: Bench = {
           .join(', ')}`,
         `netweave connect steps, median µs: ${Object.entries(nw.steps)
           .map(([k, v]) => `${k} ${v.median.toFixed(0)}`)
-          .join(', ')} (connect = host request [veth + attach + up + pending tag] → container request [up + addr + route] → commit tag)`,
+          .join(', ')} (connect = one engine chain: host request [veth + attach + up + pending tag] → container request [up + addr + route] → commit tag)`,
         `ip per step: 7 processes per container (netns add, link add, master, up, eth0 up, addr, route), ${IP_PER_STEP} containers`,
       ],
       raw: { c: cRuns, netweave: nw, ipPerStepUs: perStep, ipBatchUs: batch },

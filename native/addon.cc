@@ -173,6 +173,37 @@ Napi::Value Request(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// requestChain(steps: [handle, id, bytes, flags][], patches: number[])
+// patches: flat groups of six — step, from, msgType, attr, field, target.
+Napi::Value RequestChain(const Napi::CallbackInfo& info) {
+  Addon* a = Ready(info);
+  if (!a) return info.Env().Undefined();
+  auto list = info[0].As<Napi::Array>();
+  std::vector<ChainStep> steps(list.Length());
+  for (uint32_t i = 0; i < list.Length(); i++) {
+    auto t = list.Get(i).As<Napi::Array>();
+    steps[i].handle = U32(t.Get(0u));
+    steps[i].id = U32(t.Get(1u));
+    steps[i].data = Bytes(t.Get(2u));
+    steps[i].flags = U32(t.Get(3u));
+  }
+  auto flat = info[1].As<Napi::Array>();
+  for (uint32_t i = 0; i + 6 <= flat.Length(); i += 6) {
+    uint32_t step = U32(flat.Get(i));
+    if (step >= steps.size()) continue;
+    ChainPatch p;
+    p.from = uint16_t(U32(flat.Get(i + 1)));
+    p.msg_type = uint16_t(U32(flat.Get(i + 2)));
+    p.attr = uint16_t(U32(flat.Get(i + 3)));
+    p.field = uint16_t(U32(flat.Get(i + 4)));
+    p.target = U32(flat.Get(i + 5));
+    steps[step].patches.push_back(p);
+  }
+  for (size_t i = 0; i < steps.size(); i++) a->Acquire(info.Env());
+  a->engine->RequestChain(std::move(steps));
+  return info.Env().Undefined();
+}
+
 Napi::Value CloseSocket(const Napi::CallbackInfo& info) {
   Addon* a = Ready(info);
   if (a) a->engine->CloseSocket(U32(info[0]));
@@ -353,6 +384,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
       {"init", Init},
       {"openSocket", OpenSocket},
       {"request", Request},
+      {"requestChain", RequestChain},
       {"closeSocket", CloseSocket},
       {"hold", Hold},
       {"release", Release},

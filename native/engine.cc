@@ -86,7 +86,61 @@ struct Engine::Req {
   bool done = false;  // a dump saw NLMSG_DONE (or its error)
   int err = 0;
   std::vector<uint8_t> replies;
+  std::shared_ptr<Chain> chain;  // set when this request is a chain step
 };
+
+struct Engine::Chain {
+  std::vector<ChainStep> steps;
+  std::vector<std::vector<uint8_t>> replies;  // of the steps done so far
+};
+
+namespace {
+
+// Whether replies hold an NLMSG_ERROR with a non-zero error.
+bool HasErrorAck(const std::vector<uint8_t>& b) {
+  for (size_t off = 0; off + NLMSG_HDRLEN <= b.size();) {
+    const auto* h = reinterpret_cast<const nlmsghdr*>(b.data() + off);
+    if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > b.size() - off) break;
+    if (h->nlmsg_type == NLMSG_ERROR && h->nlmsg_len >= NLMSG_HDRLEN + sizeof(int32_t)) {
+      int32_t e;
+      std::memcpy(&e, b.data() + off + NLMSG_HDRLEN, sizeof(e));
+      if (e != 0) return true;
+    }
+    off += NLMSG_ALIGN(h->nlmsg_len);
+  }
+  return false;
+}
+
+// The value a patch asks for, or false when the replies do not hold it.
+bool PatchValue(const std::vector<uint8_t>& b, const ChainPatch& p, uint32_t* out) {
+  for (size_t off = 0; off + NLMSG_HDRLEN <= b.size();) {
+    const auto* h = reinterpret_cast<const nlmsghdr*>(b.data() + off);
+    if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > b.size() - off) return false;
+    if (h->nlmsg_type == p.msg_type) {
+      const uint8_t* pl = b.data() + off + NLMSG_HDRLEN;
+      size_t len = h->nlmsg_len - NLMSG_HDRLEN;
+      if (p.attr == 0) {
+        if (size_t(p.field) + 4 > len) return false;
+        std::memcpy(out, pl + p.field, 4);
+        return true;
+      }
+      for (size_t a = NLMSG_ALIGN(p.field); a + NLA_HDRLEN <= len;) {
+        const auto* nla = reinterpret_cast<const nlattr*>(pl + a);
+        if (nla->nla_len < NLA_HDRLEN || nla->nla_len > len - a) return false;
+        if ((nla->nla_type & NLA_TYPE_MASK) == p.attr && nla->nla_len >= NLA_HDRLEN + 4) {
+          std::memcpy(out, pl + a + NLA_HDRLEN, 4);
+          return true;
+        }
+        a += NLA_ALIGN(nla->nla_len);
+      }
+      return false;
+    }
+    off += NLMSG_ALIGN(h->nlmsg_len);
+  }
+  return false;
+}
+
+}  // namespace
 
 struct Engine::Sock {
   Sock(uint32_t h, int f, bool e) : handle(h), fd(f), events(e) {}
@@ -170,6 +224,13 @@ void Engine::CloseSocket(uint32_t handle) {
   Command c;
   c.op = Command::kClose;
   c.handle = handle;
+  Submit(std::move(c));
+}
+
+void Engine::RequestChain(std::vector<ChainStep> steps) {
+  Command c;
+  c.op = Command::kChain;
+  c.chain = std::move(steps);
   Submit(std::move(c));
 }
 
@@ -308,6 +369,13 @@ void Engine::Execute(Command& c) {
       if (r < 0) done.err = int(-r);
       else done.value = r;
       Complete(std::move(done));
+      break;
+    }
+    case Command::kChain: {
+      if (c.chain.empty()) break;
+      auto ch = std::make_shared<Chain>();
+      ch->steps = std::move(c.chain);
+      Advance(ch);
       break;
     }
     case Command::kRequest: {
@@ -601,10 +669,51 @@ void Engine::FailTruncated(Sock* s, const uint8_t* buf, size_t len) {
 }
 
 void Engine::Finish(Req* r) {
+  std::shared_ptr<Chain> ch = std::move(r->chain);
+  if (ch) ch->replies.push_back(r->replies);
+  bool ok = r->err == 0 && !HasErrorAck(r->replies);
   // value = the first sequence number, so JS can map an error ack back to
   // the index of the message it answers.
   Complete({Completion::kRequest, r->id, r->err, int64_t(r->seq_first), std::move(r->replies)});
   delete r;
+  if (!ch) return;
+  if (ok) {
+    Advance(ch);
+    return;
+  }
+  for (size_t i = ch->replies.size(); i < ch->steps.size(); i++)
+    Complete({Completion::kRequest, ch->steps[i].id, ECANCELED, 0, {}});
+}
+
+// Queues the chain's next step (the one after the replies seen so far) on
+// its socket, patched from the earlier replies; a step that cannot go out
+// fails, and the rest with it.
+void Engine::Advance(const std::shared_ptr<Chain>& ch) {
+  size_t i = ch->replies.size();
+  if (i >= ch->steps.size()) return;
+  ChainStep& st = ch->steps[i];
+  auto it = socks_.find(st.handle);
+  int err = it == socks_.end() ? EBADF : 0;
+  for (const ChainPatch& p : st.patches) {
+    if (err) break;
+    uint32_t v;
+    if (p.from >= i || size_t(p.target) + 4 > st.data.size()) err = EINVAL;
+    else if (!PatchValue(ch->replies[p.from], p, &v)) err = ENODATA;
+    else std::memcpy(st.data.data() + p.target, &v, 4);
+  }
+  if (err) {
+    Complete({Completion::kRequest, st.id, err, 0, {}});
+    for (size_t j = i + 1; j < ch->steps.size(); j++) Complete({Completion::kRequest, ch->steps[j].id, ECANCELED, 0, {}});
+    return;
+  }
+  Req* r = new Req(st.id, st.flags & ~uint32_t(kRequestDump), std::move(st.data));
+  r->chain = ch;
+  Sock* s = it->second;
+  s->pending.push_back(r);
+  if (!s->busy) {
+    s->busy = true;
+    busy_.push_back(s);
+  }
 }
 
 }  // namespace netweave

@@ -25,6 +25,8 @@ export interface NativeAddon {
   ): number;
   openSocket(taskId: number, protocol: number, nsFd: number, groups: number[], rcvbuf: number): number;
   request(handle: number, id: number, bytes: Uint8Array, flags: number): void;
+  /** Dependent requests sent in order by the engine; patches: flat [step, from, msgType, attr, field, target]*. */
+  requestChain(steps: [handle: number, id: number, bytes: Uint8Array, flags: number][], patches: number[]): void;
   closeSocket(handle: number): void;
   hold(): void;
   release(): void;

@@ -6,11 +6,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetlinkSocket, checkAcks } from '../src/engine.js';
+import { NetlinkSocket, checkAcks, requestChain } from '../src/engine.js';
 import { NetlinkError } from '../src/errors.js';
 import { Namespace } from '../src/namespace.js';
 import { native } from '../src/native.js';
-import { NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REQUEST, NETLINK_ROUTE, Writer } from '../src/wire/netlink.js';
+import { NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REQUEST, NLMSG_HDRLEN, NETLINK_ROUTE, Writer } from '../src/wire/netlink.js';
+import { IFF_UP, IFINFOMSG_LEN, IFLA_LINK, writeLinkMessage } from '../src/wire/link.js';
+import { nsFdOf } from '../src/link.js';
 import { RTM_GETLINK, RTM_NEWLINK } from '../src/wire/rtnetlink.js';
 import { NsScope } from './helpers.js';
 
@@ -115,6 +117,97 @@ describe('requests and replies', () => {
     // The kernel processed the messages in order: the third one went through.
     const links = await ns.route().call(dumpLinks(), { operation: 'dump', dump: true });
     expect(links.length).toBe(3);
+  });
+});
+
+describe('request chains', () => {
+  // veth a (echoed) with its peer b born in `other`; then, in `other`, b up by
+  // the index the echo carries (IFLA_LINK); then an alias on a by its own index.
+  async function chain(other: Namespace, hostName: string, flags = NLM_F_ECHO) {
+    const w1 = new Writer();
+    writeLinkMessage(w1, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | flags, {
+      attrs: { ifname: hostName },
+      kind: 'veth',
+      info: { peer: { attrs: { ifname: 'b', netNsFd: nsFdOf(other) } } },
+    });
+    const w2 = new Writer();
+    writeLinkMessage(w2, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: 0x7fffffff, flags: IFF_UP, change: IFF_UP } });
+    const w3 = new Writer();
+    writeLinkMessage(w3, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: 0x7fffffff }, attrs: { ifalias: 'chained' } });
+    const opts = { operation: 'chain' };
+    return Promise.allSettled(
+      requestChain(
+        [
+          { sock: ns.route(), bytes: w1.finish(), opts },
+          { sock: other.route(), bytes: w2.finish(), opts },
+          { sock: ns.route(), bytes: w3.finish(), opts },
+        ],
+        [
+          { step: 1, from: 0, msgType: RTM_NEWLINK, attr: IFLA_LINK, field: IFINFOMSG_LEN, target: NLMSG_HDRLEN + 4 },
+          { step: 2, from: 0, msgType: RTM_NEWLINK, field: 4, target: NLMSG_HDRLEN + 4 },
+        ],
+      ),
+    );
+  }
+  const linkJson = (n: Namespace, name: string) => execFileSync('ip', ['-n', n.name!, '-j', 'link', 'show', name], { encoding: 'utf8' });
+
+  it('sends dependent requests on sockets of two namespaces in one engine pass, patched from the echo', async () => {
+    const other = await scope.create('chain');
+    const before = native.stats();
+    const [a, b, c] = await chain(other, 'cha0');
+    const after = native.stats();
+    expect([a.status, b.status, c.status]).toEqual(['fulfilled', 'fulfilled', 'fulfilled']);
+    for (const r of [a, b, c]) checkAcks((r as PromiseFulfilledResult<never>).value, { operation: 'chain' });
+    expect(after.sendmsgs - before.sendmsgs).toBe(3);
+    // What the kernel did: the peer is up inside `other`, the alias is on the host end.
+    const peer = JSON.parse(linkJson(other, 'b'))[0];
+    expect(peer.flags).toContain('UP');
+    const host = JSON.parse(execFileSync('ip', ['-n', ns.name!, '-j', '-d', 'link', 'show', 'cha0'], { encoding: 'utf8' }))[0];
+    expect(host.ifalias).toBe('chained');
+    expect(host.link_index).toBe(peer.ifindex);
+    await other.delete();
+  });
+
+  it('does not send the steps after one the kernel rejects: they fail with ECANCELED', async () => {
+    const other = await scope.create('chain');
+    await chain(other, 'cha1');
+    const again = await scope.create('chain');
+    const [a, b, c] = await chain(again, 'cha1'); // cha1 exists: EEXIST on the first step
+    expect(a.status).toBe('fulfilled');
+    expect(() => checkAcks((a as PromiseFulfilledResult<never>).value, { operation: 'chain' })).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    for (const r of [b, c]) {
+      expect(r.status).toBe('rejected');
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'ECANCELED', kernelMessage: expect.stringContaining('earlier request of the chain failed') });
+    }
+    // Nothing was made in the second namespace.
+    expect(JSON.parse(execFileSync('ip', ['-n', again.name!, '-j', 'link', 'show'], { encoding: 'utf8' })).map((l: { ifname: string }) => l.ifname)).toEqual(['lo']);
+    await other.delete();
+    await again.delete();
+  });
+
+  it('fails a step whose patch finds nothing in the earlier replies with ENODATA, and cancels the rest', async () => {
+    const other = await scope.create('chain');
+    const [a, b, c] = await chain(other, 'cha2', 0); // no NLM_F_ECHO: no RTM_NEWLINK to read the index from
+    expect(a.status).toBe('fulfilled');
+    expect((b as PromiseRejectedResult).reason).toMatchObject({ code: 'ENODATA' });
+    expect((c as PromiseRejectedResult).reason).toMatchObject({ code: 'ECANCELED' });
+    expect(JSON.parse(linkJson(other, 'b'))[0].flags).not.toContain('UP');
+    await other.delete();
+  });
+
+  it('refuses a patch that reads a later step or writes outside the bytes, before sending anything', () => {
+    const opts = { operation: 'chain' };
+    const bytes = getLink('lo');
+    expect(() => requestChain([{ sock: ns.route(), bytes, opts }], [{ step: 0, from: 0, msgType: RTM_NEWLINK, field: 4, target: 0 }])).toThrow(RangeError);
+    expect(() =>
+      requestChain(
+        [
+          { sock: ns.route(), bytes, opts },
+          { sock: ns.route(), bytes, opts },
+        ],
+        [{ step: 1, from: 0, msgType: RTM_NEWLINK, field: 4, target: bytes.length - 2 }],
+      ),
+    ).toThrow(RangeError);
   });
 });
 

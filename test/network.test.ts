@@ -20,7 +20,7 @@ import {
   type Endpoint,
   type Network,
 } from '../src/network/index.js';
-import { ipJson } from './helpers.js';
+import { ipJson, ipRun } from './helpers.js';
 import { ask, HOST_IP, NsScope, OUTSIDE_IP, resolveA, tcpServer, udpAsk, udpEcho, unreachable, world } from './network-helpers.js';
 
 const scope = new NsScope();
@@ -267,6 +267,19 @@ describe('a user-defined network', () => {
     await app.disconnect(eWeb);
     // No longer a name of the network: the query goes upstream (which answers everything).
     expect(await resolveA(client, 'web')).toEqual(['198.51.100.7']);
+  });
+
+  it('keeps a default route the namespace already had (made without netweave), and still tags the endpoint complete', async () => {
+    const own = await scope.create('nwc');
+    ipRun(own, 'link', 'set', 'lo', 'up');
+    ipRun(own, 'route', 'add', 'default', 'dev', 'lo');
+    const e = await bridgeNet.connect(own, { name: 'has-route' });
+    expect(e.defaultRoute).toBe(false);
+    expect(ipJson(own, 'route', 'show', 'default')).toEqual([expect.objectContaining({ dev: 'lo' })]);
+    expect(ipJson(own, 'addr', 'show', 'dev', 'eth0')[0].addr_info[0].local).toBe(e.ip);
+    const found = (await bridgeNet.inspect()).endpoints.find((x) => x.name === 'has-route');
+    expect(found).toMatchObject({ ip: e.ip, healthy: true });
+    await bridgeNet.disconnect(e);
   });
 
   it('lists networks like docker network ls', async () => {

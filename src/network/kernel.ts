@@ -4,7 +4,7 @@
 // few reads the object API has no call for (namespace ids, another
 // namespace's links and addresses through IFLA_TARGET_NETNSID).
 import { decodeAddress, checkAddAddress, writeAddressRequest, type Address } from '../address.js';
-import { errorFromAck, failedAck, type NetlinkSocket } from '../engine.js';
+import { checkAcks, errorFromAck, failedAck, requestChain, type NetlinkSocket, type Reply } from '../engine.js';
 import { NetlinkError } from '../errors.js';
 import { linksFrom, nsFdOf, type Link } from '../link.js';
 import type { Namespace } from '../namespace.js';
@@ -43,7 +43,11 @@ interface Sent {
  * the message's position), instead of throwing on the first error.
  */
 export async function sendEach(sock: NetlinkSocket, w: Writer, count: number, operation: string, subject?: string): Promise<Sent> {
-  const reply = await sock.request(w.finish(), { operation, subject });
+  return outcomes(await sock.request(w.finish(), { operation, subject }), count, operation, subject);
+}
+
+/** Each message's outcome in a reply (see sendEach). */
+export function outcomes(reply: Reply, count: number, operation: string, subject?: string): Sent {
   const errors: (NetlinkError | undefined)[] = new Array(count).fill(undefined);
   const data: Message[] = [];
   for (const m of reply.messages) {
@@ -87,14 +91,28 @@ export interface VethEndpointLinks {
  * (IFLA_LINK) without a lookup.
  */
 export async function createVethEndpoint(r: VethEndpointRequest, operation: string): Promise<VethEndpointLinks> {
+  const reply = await r.host.route().request(writeVethEndpoint(r), { operation, subject: vethSubject(r) });
+  return vethOutcome(r, reply, operation);
+}
+
+function vethSubject(r: VethEndpointRequest): string {
+  return `${r.hostName} (peer ${r.ifname})`;
+}
+
+function writeVethEndpoint(r: VethEndpointRequest): Buffer {
   const w = new Writer(512);
   const attrs = { ifname: r.hostName, group: r.group, master: r.master, ...(r.mtu !== undefined ? { mtu: r.mtu } : {}) };
   const peer = { ifname: r.ifname, group: r.group, address: r.mac, netNsFd: nsFdOf(r.container), ...(r.mtu !== undefined ? { mtu: r.mtu } : {}) };
   writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, { attrs, kind: 'veth', info: { peer: { attrs: peer } } });
   // Up in a second message: enslaved first, then up, is cheaper for the kernel than up, then enslaved.
   writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { flags: IFF_UP, change: IFF_UP }, attrs: { ifname: r.hostName, ifalias: r.pendingTag } });
-  const subject = `${r.hostName} (peer ${r.ifname})`;
-  const sent = await sendEach(r.host.route(), w, 2, operation, subject);
+  return w.finish();
+}
+
+/** The links a host request made, or its error (after removing what it made). */
+async function vethOutcome(r: VethEndpointRequest, reply: Reply, operation: string): Promise<VethEndpointLinks> {
+  const subject = vethSubject(r);
+  const sent = outcomes(reply, 2, operation, subject);
   if (sent.errors[0]) throw sent.errors[0];
   const echo = sent.data.find((m) => m.type === RTM_NEWLINK);
   const link = echo ? echoedLink(echo.payload) : undefined;
@@ -103,6 +121,58 @@ export async function createVethEndpoint(r: VethEndpointRequest, operation: stri
     throw sent.errors[1] ?? new NetlinkError(61 /* ENODATA */, operation, { subject, kernelMessage: 'the kernel did not echo the new link' });
   }
   return link;
+}
+
+/**
+ * A whole veth endpoint in one pass of the engine thread (requestChain):
+ * the host request (createVethEndpoint), then `inside` on the container's
+ * socket with the peer's index copied from the echoed link, then the tag
+ * `commit` on the host end. A step goes out only if the ones before it
+ * succeeded; whatever failed, what was made is removed before this throws.
+ */
+export async function connectVethEndpoint(
+  r: VethEndpointRequest,
+  inside: PreparedInside,
+  commit: PreparedAlias,
+  operation: string,
+): Promise<VethEndpointLinks & { defaultRoute: boolean }> {
+  const opts = { operation, subject: vethSubject(r) };
+  const [hostP, insideP, commitP] = requestChain(
+    [
+      { sock: r.host.route(), bytes: writeVethEndpoint(r), opts },
+      { sock: inside.ns.route(), bytes: inside.bytes, opts: { operation, subject: inside.subject } },
+      { sock: r.host.route(), bytes: commit.bytes, opts },
+    ],
+    [
+      ...inside.indexAt.map((target) => ({ step: 1, from: 0, msgType: RTM_NEWLINK, attr: IFLA_LINK, field: IFINFOMSG_LEN, target })),
+      { step: 2, from: 0, msgType: RTM_NEWLINK, field: 4 /* ifi_index */, target: commit.indexAt },
+    ],
+  );
+  // Every step settles (later ones with ECANCELED when an earlier one failed): none is left unobserved.
+  const settled = Promise.allSettled([insideP, commitP]);
+  let links: VethEndpointLinks;
+  try {
+    links = await vethOutcome(r, await hostP, operation);
+  } catch (e) {
+    await settled;
+    throw e;
+  }
+  const [insideR, commitR] = await settled;
+  try {
+    if (insideR.status === 'rejected') throw insideR.reason;
+    const { defaultRoute } = inside.outcome(insideR.value);
+    // A tolerated error inside (an existing default route) stopped the chain before the tag.
+    if (commitR.status === 'rejected') {
+      if ((commitR.reason as NetlinkError).code !== 'ECANCELED') throw commitR.reason;
+      await commit.send(links.hostIndex);
+    } else {
+      checkAcks(commitR.value, opts);
+    }
+    return { ...links, defaultRoute };
+  } catch (e) {
+    await deleteLinks(r.host, [links.hostIndex], operation).catch(() => {});
+    throw e;
+  }
 }
 
 /** Just what connect needs of an echoed RTM_NEWLINK: ifi_index, IFLA_LINK, IFLA_LINK_NETNSID (decodeLink reads all of it). */
@@ -146,6 +216,13 @@ export async function configureInside(r: InsideRequest, operation: string): Prom
 
 /** The inside request, written before the interface's index is known (connect prepares it while the kernel creates the veth). */
 export interface PreparedInside {
+  ns: Namespace;
+  subject: string;
+  bytes: Buffer;
+  /** Where the interface's index goes in bytes. */
+  indexAt: number[];
+  /** Whether the default route was added, or the error of the step that failed. */
+  outcome(reply: Reply): { defaultRoute: boolean };
   send(index: number): Promise<{ defaultRoute: boolean }>;
 }
 
@@ -154,10 +231,10 @@ const INDEX_PLACEHOLDER = 0x7fffffff;
 export function prepareInside(r: Omit<InsideRequest, 'index'> & { index?: number }, operation: string): PreparedInside {
   const w = new Writer(512);
   const what: string[] = [];
-  const patches: number[] = [];
+  const indexAt: number[] = [];
   const index = r.index ?? INDEX_PLACEHOLDER;
   if (r.up) {
-    patches.push(w.off + NLMSG_HDRLEN + 4);
+    indexAt.push(w.off + NLMSG_HDRLEN + 4);
     writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index, flags: IFF_UP, change: IFF_UP } });
     what.push('up');
   }
@@ -165,31 +242,39 @@ export function prepareInside(r: Omit<InsideRequest, 'index'> & { index?: number
     writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: LOOPBACK_IFINDEX, flags: IFF_UP, change: IFF_UP } });
     what.push('lo');
   }
-  patches.push(w.off + NLMSG_HDRLEN + 4);
+  indexAt.push(w.off + NLMSG_HDRLEN + 4);
   writeAddressRequest(w, RTM_NEWADDR, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, index, checkAddAddress(r.cidr, {}, operation));
   what.push('addr');
   if (r.gateway !== undefined) {
     const start = w.off;
     writeRouteRequest(w, RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, defaultRouteTo(r.gateway, operation), index, []);
-    patches.push(attrValueAt(w.buf, start, RTM_HDR_LEN, RTA_OIF));
+    indexAt.push(attrValueAt(w.buf, start, RTM_HDR_LEN, RTA_OIF));
     what.push('route');
   }
   const bytes = w.finish();
-  return {
-    send: async (idx: number) => {
-      for (const at of patches) bytes.writeInt32LE(idx, at);
-      const sent = await sendEach(r.ns.route(), w, what.length, operation, r.cidr);
-      let defaultRoute = r.gateway !== undefined;
-      for (const [i, e] of sent.errors.entries()) {
-        if (!e) continue;
-        if (what[i] === 'route' && e.code === 'EEXIST') {
-          defaultRoute = false;
-          continue;
-        }
-        const step = { up: 'bring the interface up', lo: 'bring lo up', addr: `add ${r.cidr}`, route: `add the default route via ${r.gateway}` }[what[i]];
-        throw new NetlinkError(e.errno, operation, { subject: r.cidr, kernelMessage: e.kernelMessage, item: step });
+  const outcome = (reply: Reply) => {
+    const sent = outcomes(reply, what.length, operation, r.cidr);
+    let defaultRoute = r.gateway !== undefined;
+    for (const [i, e] of sent.errors.entries()) {
+      if (!e) continue;
+      if (what[i] === 'route' && e.code === 'EEXIST') {
+        defaultRoute = false;
+        continue;
       }
-      return { defaultRoute };
+      const step = { up: 'bring the interface up', lo: 'bring lo up', addr: `add ${r.cidr}`, route: `add the default route via ${r.gateway}` }[what[i]];
+      throw new NetlinkError(e.errno, operation, { subject: r.cidr, kernelMessage: e.kernelMessage, item: step });
+    }
+    return { defaultRoute };
+  };
+  return {
+    ns: r.ns,
+    subject: r.cidr,
+    bytes,
+    indexAt,
+    outcome,
+    send: async (idx: number) => {
+      for (const at of indexAt) bytes.writeInt32LE(idx, at);
+      return outcome(await r.ns.route().request(bytes, { operation, subject: r.cidr }));
     },
   };
 }
@@ -221,13 +306,23 @@ export async function setAlias(ns: Namespace, index: number, alias: string, oper
 }
 
 /** setAlias written before the index is known. */
-export function prepareAlias(ns: Namespace, alias: string, operation: string): { send(index: number): Promise<void> } {
+export interface PreparedAlias {
+  bytes: Buffer;
+  /** Where the link's index goes in bytes. */
+  indexAt: number;
+  send(index: number): Promise<void>;
+}
+
+export function prepareAlias(ns: Namespace, alias: string, operation: string): PreparedAlias {
   const w = new Writer(320);
   writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: INDEX_PLACEHOLDER }, attrs: { ifalias: alias } });
   const bytes = w.finish();
+  const indexAt = NLMSG_HDRLEN + 4;
   return {
+    bytes,
+    indexAt,
     send: async (index: number) => {
-      bytes.writeInt32LE(index, NLMSG_HDRLEN + 4);
+      bytes.writeInt32LE(index, indexAt);
       await ns.route().call(bytes, { operation, subject: `#${index}` });
     },
   };

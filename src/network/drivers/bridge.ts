@@ -13,7 +13,7 @@ import { createBridge } from '../../link-kinds/index.js';
 import type { Link } from '../../link.js';
 import { listRoutes } from '../../route.js';
 import * as validate from '../../validate.js';
-import { addressesByNsid, createVethEndpoint, deleteGroups, deleteLinks, linksByNsid, prepareAlias, prepareInside, setAlias } from '../kernel.js';
+import { addressesByNsid, connectVethEndpoint, deleteGroups, deleteLinks, linksByNsid, prepareAlias, prepareInside, setAlias } from '../kernel.js';
 import type { Snapshot } from '../state.js';
 import { decodeTag, firewallTags, groupOf, linkNames, macFromIp, pendingOf, randomMac } from '../tags.js';
 import { OptionReader, registerNetworkDriver } from './registry.js';
@@ -105,47 +105,30 @@ export class BridgeDriver implements NetworkDriver {
     if (!net.link) throw new Error(`${operation}: network ${net.name} has no bridge`);
     const hostName = linkNames.hostVeth(tag.id);
     const mtu = this.mtu(net);
-    const created = createVethEndpoint(
+    const host = {
+      host: ns,
+      container: req.ns,
+      hostName,
+      ifname: req.ifname,
+      mac: req.mac ?? macFromIp(req.ip!),
+      group: groupOf(net.slot, 'endpoints'),
+      master: net.link.index,
+      ...(mtu ? { mtu } : {}),
+      pendingTag: pendingOf(req.tagText),
+    };
+    const inside = prepareInside(
       {
-        host: ns,
-        container: req.ns,
-        hostName,
-        ifname: req.ifname,
-        mac: req.mac ?? macFromIp(req.ip!),
-        group: groupOf(net.slot, 'endpoints'),
-        master: net.link.index,
-        ...(mtu ? { mtu } : {}),
-        pendingTag: pendingOf(req.tagText),
+        ns: req.ns,
+        cidr: `${req.ip}/${net.prefixLength}`,
+        gateway: req.defaultRoute && net.gateway !== undefined && !net.internal ? net.gateway : undefined,
+        loopback: req.loopback,
+        up: true,
       },
       operation,
     );
-    // While the kernel makes the veth, write the next two requests: only their indexes are left to fill in.
-    let inside, commit;
-    try {
-      inside = prepareInside(
-        {
-          ns: req.ns,
-          cidr: `${req.ip}/${net.prefixLength}`,
-          gateway: req.defaultRoute && net.gateway !== undefined && !net.internal ? net.gateway : undefined,
-          loopback: req.loopback,
-          up: true,
-        },
-        operation,
-      );
-      commit = prepareAlias(ns, req.tagText, operation);
-    } catch (e) {
-      await created.then((l) => deleteLinks(ns, [l.hostIndex], operation)).catch(() => {});
-      throw e;
-    }
-    const links = await created;
-    try {
-      const { defaultRoute } = await inside.send(links.peerIndex);
-      await commit.send(links.hostIndex);
-      return { tag, ns: req.ns, ownsNs: false, hostIndex: links.hostIndex, peerIndex: links.peerIndex, netnsId: links.netnsId, defaultRoute };
-    } catch (e) {
-      await deleteLinks(ns, [links.hostIndex], operation).catch(() => {});
-      throw e;
-    }
+    // Host end, inside configuration and tag in one pass of the engine thread.
+    const links = await connectVethEndpoint(host, inside, prepareAlias(ns, req.tagText, operation), operation);
+    return { tag, ns: req.ns, ownsNs: false, hostIndex: links.hostIndex, peerIndex: links.peerIndex, netnsId: links.netnsId, defaultRoute: links.defaultRoute };
   }
 
   async disconnect(net: NetworkRecord, endpoints: EndpointState[], opts: { operation: string; all: boolean }): Promise<void> {
