@@ -5,6 +5,7 @@
 // thread-safe function.
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -204,6 +205,18 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// woke() -> whether the last submission had to wake the engine thread.
+Napi::Value Woke(const Napi::CallbackInfo& info) {
+  Addon* a = Get(info);
+  return Napi::Boolean::New(info.Env(), a && a->engine && a->engine->LastSubmitWoke());
+}
+
+// yieldCpu(): sched_yield, from the event loop's poll turns (see src/engine.ts).
+Napi::Value YieldCpu(const Napi::CallbackInfo& info) {
+  sched_yield();
+  return info.Env().Undefined();
+}
+
 Napi::Value CloseSocket(const Napi::CallbackInfo& info) {
   Addon* a = Ready(info);
   if (a) a->engine->CloseSocket(U32(info[0]));
@@ -385,6 +398,8 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
       {"openSocket", OpenSocket},
       {"request", Request},
       {"requestChain", RequestChain},
+      {"woke", Woke},
+      {"yieldCpu", YieldCpu},
       {"closeSocket", CloseSocket},
       {"hold", Hold},
       {"release", Release},

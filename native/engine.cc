@@ -195,6 +195,7 @@ void Engine::Submit(Command cmd) {
     sleeping_ = false;
   }
   queued_.fetch_add(1, std::memory_order_release);
+  last_woke_ = wake;
   if (wake) {
     uint64_t one = 1;
     (void)!write(wakefd_, &one, sizeof(one));

@@ -97,6 +97,10 @@ class Engine {
   void RequestChain(std::vector<ChainStep> steps);
   void RunTask(uint32_t id, Task task);
 
+  // Whether the last submission had to wake the I/O thread (it was asleep,
+  // not polling): JS then has no reason to poll for its completion.
+  bool LastSubmitWoke() const { return last_woke_; }
+
   // Up to `max` completions, oldest first; *more says whether some remain.
   std::vector<Completion> TakeCompletions(size_t max, bool* more);
 
@@ -151,6 +155,7 @@ class Engine {
   bool sleeping_ = false;            // guarded by mu_
   bool stop_ = false;                // guarded by mu_
   std::atomic<uint32_t> queued_{0};  // lock-free hint for the spin
+  bool last_woke_ = false;           // written and read by the JS thread only
 
   std::mutex done_mu_;
   std::vector<Completion> done_;  // guarded by done_mu_

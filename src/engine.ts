@@ -57,8 +57,10 @@ function poll(): void {
 }
 
 function pollTurn(): void {
-  if (pending.size && pending.size <= POLL_MAX_PENDING && process.hrtime.bigint() < pollUntil) setImmediate(pollTurn);
-  else polling = false;
+  if (pending.size && pending.size <= POLL_MAX_PENDING && process.hrtime.bigint() < pollUntil) {
+    native.yieldCpu();
+    setImmediate(pollTurn);
+  } else polling = false;
 }
 
 /**
@@ -86,9 +88,19 @@ function allocate(): number {
 }
 
 function wait(id: number): Promise<{ errno: number; value: number; data?: Buffer }> {
-  const p = new Promise<{ errno: number; value: number; data?: Buffer }>((resolve) => pending.set(id, { resolve }));
-  poll();
-  return p;
+  return new Promise<{ errno: number; value: number; data?: Buffer }>((resolve) => pending.set(id, { resolve }));
+}
+
+/**
+ * After a submission: poll for its completion only if the engine thread was
+ * awake (polling its queue on its own core). If the submission had to wake
+ * it, the scheduler tends to run it on this thread's core, where polling
+ * would keep it from running at all until the window ends (measured: ~105 µs
+ * from submission to pickup with a 100 µs window, 13–50 µs without).
+ */
+function submitted(): void {
+  if (native.woke()) pollUntil = 0n;
+  else poll();
 }
 
 /** Runs a native task on the engine thread (namespace work, sysctl, sockets in a namespace). */
@@ -101,6 +113,7 @@ export async function runTask(operation: string, submit: (id: number) => number 
     pending.delete(id);
     throw new NetlinkError(-r, operation, { subject });
   }
+  submitted();
   const { errno, value, data } = await p;
   if (errno) throw new NetlinkError(errno, operation, { subject });
   return { value, data };
@@ -144,6 +157,7 @@ export class NetlinkSocket {
     const task = allocate();
     const p = wait(task);
     this.handle = native.openSocket(task, protocol, nsFd, [], 0);
+    submitted();
     socketFinalizer.register(this, this.handle, this);
     this.opened = p.then(({ errno, value }) => {
       if (errno) this.openError = new NetlinkError(errno, 'open netlink socket');
@@ -169,6 +183,7 @@ export class NetlinkSocket {
     const id = allocate();
     const p = wait(id);
     native.request(this.handle, id, bytes, (opts.dump ? RequestFlag.Dump : 0) | (opts.alone ? RequestFlag.Alone : 0));
+    submitted();
     return this.settle(await p, opts);
   }
 
@@ -281,6 +296,7 @@ export class Subscription {
     const task = allocate();
     const p = wait(task);
     this.handle = native.openSocket(task, protocol, opts.nsFd ?? -1, groups, opts.rcvbuf ?? 0);
+    submitted();
     subscribers.set(this.handle, (data, errno) => {
       if (this.closed) return;
       if (errno) onOverrun(new NetlinkError(errno, 'receive events', { kernelMessage: 'events were lost; re-read the state (resync needed)' }));
@@ -365,5 +381,6 @@ export function requestChain(steps: ChainStep[], patches: ChainPatch[] = []): Pr
     steps.map((st, i) => [st.sock.handle, waits[i].id, st.bytes, st.opts.alone ? RequestFlag.Alone : 0]),
     flat,
   );
+  submitted();
   return steps.map((st, i) => waits[i].p.then((r) => st.sock.settle(r, st.opts, true)));
 }

@@ -27,6 +27,10 @@ export interface NativeAddon {
   request(handle: number, id: number, bytes: Uint8Array, flags: number): void;
   /** Dependent requests sent in order by the engine; patches: flat [step, from, msgType, attr, field, target]*. */
   requestChain(steps: [handle: number, id: number, bytes: Uint8Array, flags: number][], patches: number[]): void;
+  /** Whether the last submission had to wake the engine thread (it was asleep). */
+  woke(): boolean;
+  /** sched_yield(): lets a thread waiting for this core run. */
+  yieldCpu(): void;
   closeSocket(handle: number): void;
   hold(): void;
   release(): void;
