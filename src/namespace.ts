@@ -45,6 +45,8 @@ export class Namespace {
   private routeSocket?: NetlinkSocket;
   private netfilterSocket?: NetlinkSocket;
 
+  private ident?: [number, number];
+
   private constructor(fd: number, opts: { name?: string; isCurrent?: boolean } = {}) {
     this.fd = fd;
     this.name = opts.name;
@@ -129,12 +131,17 @@ export class Namespace {
   /** [device, inode] of the nsfs file: equal identities mean the same namespace. */
   identity(): [number, number] {
     this.assertOpen();
-    const r = native.fdIdentity(this.fd);
-    if (typeof r === 'number') throw new NetlinkError(-r, 'stat namespace');
-    return r;
+    // An open descriptor names one namespace for its whole life: stat it once.
+    if (!this.ident) {
+      const r = native.fdIdentity(this.fd);
+      if (typeof r === 'number') throw new NetlinkError(-r, 'stat namespace');
+      this.ident = r;
+    }
+    return [this.ident[0], this.ident[1]];
   }
 
   equals(other: Namespace): boolean {
+    if (other === this) return (this.assertOpen(), true);
     const [a, b] = [this.identity(), other.identity()];
     return a[0] === b[0] && a[1] === b[1];
   }

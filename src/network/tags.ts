@@ -82,10 +82,19 @@ export const linkNames = {
 
 /** Docker's classic endpoint MAC: 02:42 followed by the IPv4 address. */
 export function macFromIp(ip: string): string {
-  const parts = ip.split('.').map(Number);
-  if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) throw new TypeError(`macFromIp: ${ip} is not an IPv4 address`);
-  return ['02', '42', ...parts.map((p) => p.toString(16).padStart(2, '0'))].join(':');
+  const m = IPV4.exec(ip);
+  let mac = '02:42';
+  for (let i = 1; m && i <= 4; i++) {
+    const p = Number(m[i]);
+    if (p > 255) break;
+    mac += `:${HEX[p]}`;
+  }
+  if (mac.length !== 17) throw new TypeError(`macFromIp: ${ip} is not an IPv4 address`);
+  return mac;
 }
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
 /** A random locally administered unicast MAC (for bridges, so their address never follows their ports). */
 export function randomMac(): string {

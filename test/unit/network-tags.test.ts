@@ -130,6 +130,9 @@ describe('groups, names, MACs', () => {
   it('derives Docker-style MACs from addresses and makes locally administered random ones', () => {
     expect(macFromIp('172.17.0.2')).toBe('02:42:ac:11:00:02');
     expect(() => macFromIp('fd00::1')).toThrow(TypeError);
+    expect(() => macFromIp('172.17.0.256')).toThrow(TypeError);
+    expect(() => macFromIp('172.17.0')).toThrow(TypeError);
+    expect(macFromIp('10.255.0.9')).toBe('02:42:0a:ff:00:09');
     const m = randomMac();
     expect(parseInt(m.slice(0, 2), 16) & 3).toBe(2);
   });
