@@ -7,10 +7,14 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <netinet/in.h>
+#include <linux/if_tun.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <memory>
 
 #include <napi.h>
@@ -301,6 +305,34 @@ Napi::Value SysctlRead(const Napi::CallbackInfo& info) {
   });
 }
 
+// tuntapCreate(id, nsfd, name, flags, owner, group): `ip tuntap add`. The
+// device belongs to the namespace /dev/net/tun was opened in; it is made
+// persistent, so it outlives the descriptor, which is closed. A name already
+// in use is EEXIST (TUNSETIFF would attach to an existing tun instead).
+Napi::Value TuntapCreate(const Napi::CallbackInfo& info) {
+  std::string name = info[2].As<Napi::String>();
+  int flags = I32(info[3]);
+  int64_t owner = info[4].As<Napi::Number>().Int64Value();
+  int64_t group = info[5].As<Napi::Number>().Int64Value();
+  return NsTask(info, 1, [=](int home, int nsfd, std::vector<uint8_t>*) -> int64_t {
+    return InNetns(home, nsfd, [&]() -> int {
+      if (if_nametoindex(name.c_str()) != 0) return -EEXIST;
+      int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+      if (fd < 0) return -errno;
+      ifreq ifr{};
+      std::strncpy(ifr.ifr_name, name.c_str(), IFNAMSIZ - 1);
+      ifr.ifr_flags = short(flags);
+      int err = 0;
+      if (ioctl(fd, TUNSETIFF, &ifr) != 0) err = -errno;
+      if (!err && owner >= 0 && ioctl(fd, TUNSETOWNER, static_cast<unsigned long>(owner)) != 0) err = -errno;
+      if (!err && group >= 0 && ioctl(fd, TUNSETGROUP, static_cast<unsigned long>(group)) != 0) err = -errno;
+      if (!err && ioctl(fd, TUNSETPERSIST, 1UL) != 0) err = -errno;
+      close(fd);  // on failure the device was never persistent: it goes with the descriptor
+      return err;
+    });
+  });
+}
+
 // sysctlWrite(id, nsfd, path, bytes)
 Napi::Value SysctlWrite(const Napi::CallbackInfo& info) {
   std::string path = info[2].As<Napi::String>();
@@ -409,6 +441,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
       {"socketInNetns", SocketInNs},
       {"sysctlRead", SysctlRead},
       {"sysctlWrite", SysctlWrite},
+      {"tuntapCreate", TuntapCreate},
       {"netnsOpen", NetnsOpen},
       {"netnsList", NetnsList},
       {"closeFd", CloseFd},

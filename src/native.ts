@@ -40,6 +40,8 @@ export interface NativeAddon {
   socketInNetns(id: number, nsFd: number, domain: number, type: number, protocol: number): number;
   sysctlRead(id: number, nsFd: number, path: string): number;
   sysctlWrite(id: number, nsFd: number, path: string, bytes: Uint8Array): number;
+  /** TUNSETIFF + [TUNSETOWNER/TUNSETGROUP, -1 = leave] + TUNSETPERSIST inside the namespace. */
+  tuntapCreate(id: number, nsFd: number, name: string, flags: number, owner: number, group: number): number;
   netnsOpen(path: string): number;
   netnsList(): string[] | number;
   closeFd(fd: number): number;

@@ -32,6 +32,7 @@ import {
   createDummy,
   createIpvlan,
   createMacvlan,
+  createTuntap,
   createVethPair,
   createVlan,
   createVxlan,
@@ -581,6 +582,56 @@ describe('macvlan, vxlan and other kinds', () => {
     const v = await createIpvlan({ name: 'eth0', parent: 'ip0', parentNs: host, ns: ctr, mode: 'l2' });
     expect(v.info).toMatchObject({ mode: 'l2' });
     expect(ipLink(ctr, 'eth0').linkinfo.info_data.mode).toBe('l2');
+  });
+});
+
+describe('tun and tap', () => {
+  let ns: Namespace;
+  beforeAll(async () => {
+    ns = await scope.create('tt');
+  });
+
+  it('creates a persistent tun device in a namespace, as ip tuntap add does', async () => {
+    const t = await createTuntap({ name: 'tun0', mode: 'tun', ns, mtu: 1400, up: true });
+    expect(t).toMatchObject({ name: 'tun0', kind: 'tun', mtu: 1400, info: { type: 'tun', pi: false, vnetHdr: false, persist: true, multiQueue: false } });
+    expect(t.flags.up).toBe(true);
+    // Read back by iproute2: a tun, in this namespace only.
+    expect(ipLink(ns, 'tun0')).toMatchObject({ ifindex: t.index, mtu: 1400, linkinfo: { info_kind: 'tun', info_data: { type: 'tun', pi: false, vnet_hdr: false, persist: true, multi_queue: false } } });
+    expect(execFileSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' })).not.toMatch(/\btun0\b/);
+    await expectSameAsIp(ns);
+  });
+
+  it('creates a tap with packet info, vnet header, several queues, an owner and a group, in a link group on a bridge', async () => {
+    await createBridge({ name: 'brt', ns });
+    const t = await createTuntap({ name: 'tap0', mode: 'tap', ns, packetInfo: true, vnetHdr: true, multiQueue: true, owner: 1234, group: 4321, linkGroup: 77, master: 'brt', mac: '02:00:00:00:00:aa' });
+    expect(t).toMatchObject({ kind: 'tun', group: 77, mac: '02:00:00:00:00:aa', info: { type: 'tap', pi: true, vnetHdr: true, multiQueue: true, owner: 1234, group: 4321, persist: true } });
+    const ip = ipLink(ns, 'tap0');
+    expect(ip).toMatchObject({ master: 'brt', address: '02:00:00:00:00:aa', linkinfo: { info_kind: 'tun', info_data: { type: 'tap', pi: true, vnet_hdr: true, multi_queue: true, user: 1234, group: 4321 } } });
+  });
+
+  it('decodes a tap that ip made', async () => {
+    ipRun(ns, 'tuntap', 'add', 'dev', 'iptap', 'mode', 'tap', 'user', '99', 'vnet_hdr');
+    expect(await getLink('iptap', { ns })).toMatchObject({ kind: 'tun', info: { type: 'tap', owner: 99, vnetHdr: true, pi: false, persist: true } });
+  });
+
+  it('refuses a name in use (a tun or anything else) with EEXIST, and bad options before any syscall', async () => {
+    await expect(createTuntap({ name: 'tun0', mode: 'tun', ns })).rejects.toMatchObject({ code: 'EEXIST', subject: 'tun0', operation: 'createTuntap' });
+    await expect(createTuntap({ name: 'lo', mode: 'tap', ns })).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(createTuntap({ name: 'x', mode: 'tunnel' as 'tun', ns })).rejects.toThrow(TypeError);
+    await expect(createTuntap({ name: 'x', mode: 'tun', ns, owner: -1 })).rejects.toThrow(RangeError);
+    await expect(createTuntap({ name: 'x', mode: 'tun', ns, persist: false } as never)).rejects.toThrow(/unknown option/);
+    expect(await findLink('x', { ns })).toBeUndefined();
+  });
+
+  it('deletes the device again when an option after the create fails (master that does not exist)', async () => {
+    await expect(createTuntap({ name: 'tun9', mode: 'tun', ns, master: 'nosuchbr' })).rejects.toMatchObject({ code: 'ENODEV' });
+    expect(await findLink('tun9', { ns })).toBeUndefined();
+  });
+
+  it('is deleted like any link', async () => {
+    await createTuntap({ name: 'tun8', mode: 'tun', ns });
+    await deleteLink('tun8', { ns });
+    expect(await findLink('tun8', { ns })).toBeUndefined();
   });
 });
 

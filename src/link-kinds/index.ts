@@ -15,6 +15,7 @@ export { createIpvlan, type IpvlanOptions } from './ipvlan.js';
 export { createVxlan, type VxlanOptions } from './vxlan.js';
 export { createVlan, type VlanOptions } from './vlan.js';
 export { createDummy } from './dummy.js';
+export { createTuntap, type TuntapOptions } from './tuntap.js';
 export type {
   BridgeInfo,
   BridgePortInfo,
