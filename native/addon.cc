@@ -380,12 +380,9 @@ Napi::Value FdIdentity(const Napi::CallbackInfo& info) {
 
 // bind(fd, family, address, port, reuseaddr): binds a socket made by
 // socketInNetns before Node adopts it (Node cannot bind an adopted TCP fd).
-Napi::Value Bind(const Napi::CallbackInfo& info) {
-  int fd = I32(info[0]);
-  int family = I32(info[1]);
-  std::string address = info[2].As<Napi::String>();
-  uint16_t port = uint16_t(U32(info[3]));
-  if (info[4].As<Napi::Boolean>().Value()) {
+// bind() to address:port (a numeric IPv4/IPv6 address); 0 or -errno.
+int BindTo(int fd, int family, const std::string& address, uint16_t port, bool reuse) {
+  if (reuse) {
     int one = 1;
     (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
   }
@@ -394,16 +391,41 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
     sockaddr_in6 sa{};
     sa.sin6_family = AF_INET6;
     sa.sin6_port = htons(port);
-    if (inet_pton(AF_INET6, address.c_str(), &sa.sin6_addr) != 1) return Napi::Number::New(info.Env(), -EINVAL);
+    if (inet_pton(AF_INET6, address.c_str(), &sa.sin6_addr) != 1) return -EINVAL;
     r = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
   } else {
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);
-    if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) return Napi::Number::New(info.Env(), -EINVAL);
+    if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) return -EINVAL;
     r = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
   }
-  return Napi::Number::New(info.Env(), r < 0 ? -errno : 0);
+  return r < 0 ? -errno : 0;
+}
+
+// bind(fd, family, address, port, reuseAddress) -> 0 | -errno
+Napi::Value Bind(const Napi::CallbackInfo& info) {
+  std::string address = info[2].As<Napi::String>();
+  int r = BindTo(I32(info[0]), I32(info[1]), address, uint16_t(U32(info[3])), info[4].As<Napi::Boolean>().Value());
+  return Napi::Number::New(info.Env(), r);
+}
+
+// bindProbe(id, nsfd, family, type, address, port, reuseAddress): a socket
+// made in the namespace, bound and closed on the engine thread; the task's
+// value is the bind's errno (0: the port is free). Whether a port is taken,
+// without three syscalls on the event loop's thread.
+Napi::Value BindProbe(const Napi::CallbackInfo& info) {
+  int family = I32(info[2]), type = I32(info[3]);
+  std::string address = info[4].As<Napi::String>();
+  uint16_t port = uint16_t(U32(info[5]));
+  bool reuse = info[6].As<Napi::Boolean>().Value();
+  return NsTask(info, 1, [=](int home, int nsfd, std::vector<uint8_t>*) -> int64_t {
+    int fd = SocketInNetns(home, nsfd, family, type, 0);
+    if (fd < 0) return fd;
+    int r = BindTo(fd, family, address, port, reuse);
+    close(fd);
+    return -r;
+  });
 }
 
 Napi::Value Stats(const Napi::CallbackInfo& info) {
@@ -447,6 +469,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
       {"closeFd", CloseFd},
       {"fdIdentity", FdIdentity},
       {"bind", Bind},
+      {"bindProbe", BindProbe},
       {"stats", Stats},
   };
   for (const Fn& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));

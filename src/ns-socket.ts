@@ -23,6 +23,20 @@ export async function openSocketIn(ns: Namespace, family: 4 | 6, type: 'tcp' | '
   return value;
 }
 
+/**
+ * Whether address:port (default the unspecified address) can be bound in the
+ * namespace: 0 when free, else -errno (EADDRINUSE: a socket holds it;
+ * EADDRNOTAVAIL: no such local address). TCP binds with SO_REUSEADDR, so
+ * connections in TIME_WAIT do not count. The socket is made, bound and
+ * closed on the engine thread: no syscall on the event loop's.
+ */
+export async function probeBind(ns: Namespace, family: 4 | 6, type: 'tcp' | 'udp', address: string | undefined, port: number): Promise<number> {
+  const { value } = await runTask('probe bind', (id) =>
+    native.bindProbe(id, ns.nsFd, family === 6 ? AF_INET6 : AF_INET, type === 'tcp' ? SOCK_STREAM : SOCK_DGRAM, address ?? (family === 6 ? '::' : '0.0.0.0'), port, type === 'tcp'),
+  );
+  return value ? -value : 0;
+}
+
 function familyOf(host: string | undefined, fallback: 4 | 6 = 4): 4 | 6 {
   if (!host) return fallback;
   const f = ipFamily(host);

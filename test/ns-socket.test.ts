@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Namespace } from '../src/namespace.js';
+import { probeBind } from '../src/ns-socket.js';
 import { NsScope, ipRun } from './helpers.js';
 
 const scope = new NsScope();
@@ -74,6 +75,21 @@ describe('TCP across namespaces', () => {
     });
     expect(err).toMatchObject({ code: 'EADDRINUSE' });
     one.close();
+  });
+});
+
+describe('bind probes', () => {
+  it('tells a free port from one a socket holds, in that namespace only, and a foreign address from a local one', async () => {
+    const server = await a.createServer().listenAsync({ host: '10.9.0.1', port: 7200 });
+    expect(await probeBind(a, 4, 'tcp', '10.9.0.1', 7200)).toBe(-98); // EADDRINUSE
+    expect(await probeBind(a, 4, 'tcp', undefined, 7200)).toBe(-98); // 0.0.0.0 overlaps it
+    expect(await probeBind(a, 4, 'udp', '10.9.0.1', 7200)).toBe(0); // another protocol
+    expect(await probeBind(b, 4, 'tcp', undefined, 7200)).toBe(0); // another namespace
+    expect(await probeBind(a, 4, 'tcp', '10.9.0.2', 7201)).toBe(-99); // EADDRNOTAVAIL: b's address
+    expect(await probeBind(a, 6, 'tcp', 'fd09::1', 7201)).toBe(0);
+    server.close();
+    // Closed (TIME_WAIT aside, which SO_REUSEADDR ignores): free again.
+    expect(await probeBind(a, 4, 'tcp', '10.9.0.1', 7200)).toBe(0);
   });
 });
 

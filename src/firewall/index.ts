@@ -23,10 +23,8 @@ import { listAddresses, type Address } from '../address.js';
 import { NetlinkError } from '../errors.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
-import { native } from '../native.js';
 import { getGeneration, watchNftables, type NftEvent, type NftWatcher } from '../nft/index.js';
-import { openSocketIn } from '../ns-socket.js';
-import { AF_INET, AF_INET6 } from '../wire/address.js';
+import { probeBind } from '../ns-socket.js';
 import {
   checkCidr,
   checkHostIp,
@@ -277,13 +275,8 @@ function checkTargets(all: readonly Address[], reqs: readonly PublishRequest[], 
  * (EADDRINUSE: a socket has it; EADDRNOTAVAIL: hostIp is no local address).
  * TCP binds with SO_REUSEADDR, so connections in TIME_WAIT do not count.
  */
-async function probe(ns: Namespace, family: IpFamily, protocol: Protocol, address: string | undefined, port: number): Promise<number> {
-  const fd = await openSocketIn(ns, family, protocol);
-  try {
-    return native.bind(fd, family === 6 ? AF_INET6 : AF_INET, address ?? (family === 6 ? '::' : '0.0.0.0'), port, protocol === 'tcp');
-  } finally {
-    native.closeFd(fd);
-  }
+function probe(ns: Namespace, family: IpFamily, protocol: Protocol, address: string | undefined, port: number): Promise<number> {
+  return probeBind(ns, family, protocol, address, port);
 }
 
 const PROBES_IN_FLIGHT = 16;
