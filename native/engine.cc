@@ -92,6 +92,7 @@ struct Engine::Req {
 struct Engine::Chain {
   std::vector<ChainStep> steps;
   std::vector<std::vector<uint8_t>> replies;  // of the steps done so far
+  std::vector<Completion> held;               // theirs, delivered when the chain ends
 };
 
 namespace {
@@ -671,19 +672,36 @@ void Engine::FailTruncated(Sock* s, const uint8_t* buf, size_t len) {
 
 void Engine::Finish(Req* r) {
   std::shared_ptr<Chain> ch = std::move(r->chain);
-  if (ch) ch->replies.push_back(r->replies);
-  bool ok = r->err == 0 && !HasErrorAck(r->replies);
   // value = the first sequence number, so JS can map an error ack back to
   // the index of the message it answers.
-  Complete({Completion::kRequest, r->id, r->err, int64_t(r->seq_first), std::move(r->replies)});
-  delete r;
-  if (!ch) return;
-  if (ok) {
-    Advance(ch);
+  Completion c{Completion::kRequest, r->id, r->err, int64_t(r->seq_first), {}};
+  if (!ch) {
+    c.data = std::move(r->replies);
+    delete r;
+    Complete(std::move(c));
     return;
   }
-  for (size_t i = ch->replies.size(); i < ch->steps.size(); i++)
-    Complete({Completion::kRequest, ch->steps[i].id, ECANCELED, 0, {}});
+  bool ok = r->err == 0 && !HasErrorAck(r->replies);
+  ch->replies.push_back(r->replies);
+  c.data = std::move(r->replies);
+  delete r;
+  // A chain's completions are held and delivered together when it ends:
+  // one wake-up of the JS thread per chain, none while its kernel work runs.
+  ch->held.push_back(std::move(c));
+  if (ok) Advance(ch);
+  else EndChain(ch, 0);
+}
+
+// Delivers what a chain held, then fails its steps from the first one not
+// sent: with `err` (why it could not go out), the rest with ECANCELED.
+void Engine::EndChain(const std::shared_ptr<Chain>& ch, int err) {
+  size_t i = ch->replies.size();
+  for (Completion& c : ch->held) Complete(std::move(c));
+  ch->held.clear();
+  for (; i < ch->steps.size(); i++) {
+    Complete({Completion::kRequest, ch->steps[i].id, err ? err : ECANCELED, 0, {}});
+    err = 0;
+  }
 }
 
 // Queues the chain's next step (the one after the replies seen so far) on
@@ -691,7 +709,10 @@ void Engine::Finish(Req* r) {
 // fails, and the rest with it.
 void Engine::Advance(const std::shared_ptr<Chain>& ch) {
   size_t i = ch->replies.size();
-  if (i >= ch->steps.size()) return;
+  if (i >= ch->steps.size()) {
+    EndChain(ch, 0);
+    return;
+  }
   ChainStep& st = ch->steps[i];
   auto it = socks_.find(st.handle);
   int err = it == socks_.end() ? EBADF : 0;
@@ -703,8 +724,7 @@ void Engine::Advance(const std::shared_ptr<Chain>& ch) {
     else std::memcpy(st.data.data() + p.target, &v, 4);
   }
   if (err) {
-    Complete({Completion::kRequest, st.id, err, 0, {}});
-    for (size_t j = i + 1; j < ch->steps.size(); j++) Complete({Completion::kRequest, ch->steps[j].id, ECANCELED, 0, {}});
+    EndChain(ch, err);
     return;
   }
   Req* r = new Req(st.id, st.flags & ~uint32_t(kRequestDump), std::move(st.data));

@@ -93,7 +93,7 @@ class Engine {
   // I/O thread: each goes out only when every earlier one was acknowledged
   // without error, else it completes with ECANCELED. Saves a round trip to
   // JS per dependent step (a veth, then the configuration inside its peer's
-  // namespace, then a tag).
+  // namespace, then a tag). All completions arrive together at the end.
   void RequestChain(std::vector<ChainStep> steps);
   void RunTask(uint32_t id, Task task);
 
@@ -140,6 +140,7 @@ class Engine {
   void Dispatch(Sock* s, const uint8_t* buf, size_t len);
   void Finish(Req* r);
   void Advance(const std::shared_ptr<Chain>& ch);
+  void EndChain(const std::shared_ptr<Chain>& ch, int err);
   void FinishBatch(Sock* s, std::vector<Req*>& batch);
   void Complete(Completion c);
   void LearnSpin(int64_t gap);
