@@ -144,8 +144,10 @@ export interface AuxTag {
 export type Tag = NetworkTag | EndpointTag | AuxTag;
 
 const SAFE = /[^A-Za-z0-9._:/@+\-[\]]/g;
+const UNSAFE = /[^A-Za-z0-9._:/@+\-[\]]/;
 
 function esc(v: string): string {
+  if (!UNSAFE.test(v)) return v;
   return v.replace(SAFE, (c) => [...Buffer.from(c)].map((b) => `%${b.toString(16).padStart(2, '0')}`).join(''));
 }
 
@@ -158,10 +160,9 @@ function unesc(v: string): string {
 }
 
 function fields(pairs: [string, string | undefined][]): string {
-  return pairs
-    .filter((p): p is [string, string] => p[1] !== undefined && p[1] !== '')
-    .map(([k, v]) => `${k}=${esc(v)}`)
-    .join(' ');
+  let out = '';
+  for (const [k, v] of pairs) if (v !== undefined && v !== '') out += `${out ? ' ' : ''}${k}=${esc(v)}`;
+  return out;
 }
 
 /** Encodes a tag; NetworkError EINVAL when it would not fit IFLA_IFALIAS (names and aliases too long). */

@@ -2,7 +2,11 @@
 // bytes the generic encoders write (checked against them, shape by shape).
 import { describe, expect, it } from 'vitest';
 import { Namespace } from '../../src/namespace.js';
-import { prepareInside } from '../../src/network/kernel.js';
+import { prepareAlias, prepareInside, writeVethEndpoint } from '../../src/network/kernel.js';
+import { nsFdOf } from '../../src/link.js';
+import { IFF_UP, writeLinkMessage } from '../../src/wire/link.js';
+import { NLM_F_ACK, NLM_F_CREATE, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REQUEST, Writer } from '../../src/wire/netlink.js';
+import { RTM_NEWLINK } from '../../src/wire/rtnetlink.js';
 
 const INDEX_PLACEHOLDER = 0x7fffffff;
 
@@ -40,5 +44,39 @@ describe('the inside request of a connect', () => {
   it('takes IPv6 the generic way', () => {
     const r = { ns, cidr: 'fd00::2/64', gateway: 'fd00::1', loopback: false, up: true };
     expect(prepareInside(r, 'test').bytes.toString('hex')).toBe(prepareInside({ ...r, index: INDEX_PLACEHOLDER }, 'test').bytes.toString('hex'));
+  });
+});
+
+describe('the host request of a connect', () => {
+  const ns = Namespace.current();
+  // What the table-driven encoders write for the same request.
+  function generic(r: Parameters<typeof writeVethEndpoint>[0]): Buffer {
+    const w = new Writer(512);
+    const attrs = { ifname: r.hostName, group: r.group, master: r.master, ...(r.mtu !== undefined ? { mtu: r.mtu } : {}) };
+    const peer = { ifname: r.ifname, group: r.group, address: r.mac, netNsFd: nsFdOf(r.container), ...(r.mtu !== undefined ? { mtu: r.mtu } : {}) };
+    writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, { attrs, kind: 'veth', info: { peer: { attrs: peer } } });
+    writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { flags: IFF_UP, change: IFF_UP }, attrs: { ifname: r.hostName, ifalias: r.pendingTag } });
+    return w.finish();
+  }
+  it('written directly is byte for byte what the encoders write', () => {
+    const base = { host: ns, container: ns, hostName: 'nwv0123456789a', ifname: 'eth0', mac: '02:42:ac:12:00:02', group: 0x6e770004, master: 7, pendingTag: 'nw1p:e id=0123 net=abcd' };
+    for (const r of [base, { ...base, mtu: 1450 }, { ...base, ifname: 'eth12', hostName: 'v', pendingTag: 'x'.repeat(200) }]) {
+      expect(writeVethEndpoint(r).toString('hex')).toBe(generic(r).toString('hex'));
+    }
+  });
+  it('refuses a bad MAC', () => {
+    expect(() => writeVethEndpoint({ host: ns, container: ns, hostName: 'a', ifname: 'b', mac: '02:42', group: 1, master: 1, pendingTag: 't' })).toThrow(TypeError);
+  });
+});
+
+describe('the tag request of a connect', () => {
+  it('is the encoders\' RTM_NEWLINK with IFLA_IFALIAS, the index left to fill in', () => {
+    const ns = Namespace.current();
+    const w = new Writer(320);
+    writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: 0x7fffffff }, attrs: { ifalias: 'nw1e:abc' } });
+    const p = prepareAlias(ns, 'nw1e:abc', 'test');
+    expect(p.bytes.toString('hex')).toBe(w.finish().toString('hex'));
+    expect(p.bytes.readInt32LE(p.indexAt)).toBe(0x7fffffff);
+    expect(() => prepareAlias(ns, 'x'.repeat(256), 'test')).toThrow(RangeError);
   });
 });
