@@ -40,14 +40,16 @@ function onComplete(kind: CompletionKind, id: number, errno: number, value: numb
 // core, and a poll that never yields keeps it from running until the window
 // ends (submission to pickup ~105 µs with a 100 µs window; 27 µs yielding).
 // No poll at all when the submission had to wake the engine (it was asleep):
-// see submitted(). The window is short: heavy operations (veth, bridge,
-// namespace setup) take longer than any window worth burning a core for,
-// measured interleaved in one process (createVethPair: 0 and 100 µs alike,
-// 1 ms 4–6% faster; connect: 1–2 ms windows 2–4% slower). Many requests in
-// flight need no polling: completions come in slices that keep the thread
-// busy, and share one wake-up.
+// see submitted(). The window, 1 ms, covers a veth or bridge create (~0.4–0.6
+// ms in the kernel here), whose completion then needs no wake-up of this
+// thread: measured interleaved in one process, createVethPair 4–7% faster
+// than with a 100 µs window (5 runs of 5), a container connect unchanged
+// (1–2 ms windows vs 100 µs, 5 runs). The cost is CPU: this thread spins,
+// yielding each turn, for as long as the awaited work takes, up to the
+// window. Many requests in flight need no polling: completions come in
+// slices that keep the thread busy, and share one wake-up.
 const POLL_MAX_PENDING = 32;
-let pollBudgetNs = BigInt(Number(process.env.NETWEAVE_POLL_US ?? 100) * 1000);
+let pollBudgetNs = BigInt(Number(process.env.NETWEAVE_POLL_US ?? 1000) * 1000);
 let pollUntil = 0n;
 let polling = false;
 
@@ -71,7 +73,7 @@ function pollTurn(): void {
  * How long (µs) the event loop keeps polling for completions after the last
  * submission or completion instead of sleeping; 0 turns polling off (the
  * thread sleeps and is woken per completion: less CPU, more latency).
- * Default 100, or NETWEAVE_POLL_US.
+ * Default 1000, or NETWEAVE_POLL_US.
  */
 export function setPollBudget(us: number): void {
   if (!Number.isFinite(us) || us < 0) throw new RangeError('poll budget must be a non-negative number of µs');
