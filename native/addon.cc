@@ -267,6 +267,20 @@ Napi::Value NetnsCreate(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// netnsCreateWithSocket(id, openTaskId, protocol) -> socket handle. Task id
+// completes with the namespace's fd, openTaskId like openSocket's.
+Napi::Value NetnsCreateWithSocket(const Napi::CallbackInfo& info) {
+  Addon* a = Ready(info);
+  if (!a) return info.Env().Undefined();
+  SocketOptions o;
+  o.protocol = I32(info[2]);
+  uint32_t handle = a->next_handle++;
+  a->Acquire(info.Env());
+  a->Acquire(info.Env());
+  a->engine->CreateNetnsWithSocket(U32(info[0]), U32(info[1]), handle, std::move(o));
+  return Napi::Number::New(info.Env(), handle);
+}
+
 // netnsCreateNamed(id, name) -> fd
 Napi::Value NetnsCreateNamed(const Napi::CallbackInfo& info) {
   std::string name = info[1].As<Napi::String>();
@@ -458,6 +472,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
       {"hold", Hold},
       {"release", Release},
       {"netnsCreate", NetnsCreate},
+      {"netnsCreateWithSocket", NetnsCreateWithSocket},
       {"netnsCreateNamed", NetnsCreateNamed},
       {"netnsDelete", NetnsDelete},
       {"socketInNetns", SocketInNs},

@@ -212,6 +212,16 @@ void Engine::OpenSocket(uint32_t task_id, uint32_t handle, SocketOptions opts) {
   Submit(std::move(c));
 }
 
+void Engine::CreateNetnsWithSocket(uint32_t id, uint32_t open_id, uint32_t handle, SocketOptions opts) {
+  Command c;
+  c.op = Command::kCreateNs;
+  c.id = id;
+  c.open_id = open_id;
+  c.handle = handle;
+  c.socket = std::move(opts);
+  Submit(std::move(c));
+}
+
 void Engine::Request(uint32_t handle, uint32_t id, std::vector<uint8_t> data, uint32_t flags) {
   Command c;
   c.op = Command::kRequest;
@@ -362,6 +372,9 @@ void Engine::Execute(Command& c) {
     case Command::kOpen:
       Open(c);
       break;
+    case Command::kCreateNs:
+      CreateNs(c);
+      break;
     case Command::kClose:
       Close(c.handle, ECANCELED);
       break;
@@ -405,6 +418,26 @@ void Engine::Open(Command& c) {
     Complete({Completion::kTask, c.id, -fd, 0, {}});
     return;
   }
+  Register(c.id, c.handle, fd, o);
+}
+
+void Engine::CreateNs(Command& c) {
+  int sock = -1;
+  int nsfd = CreateNetns(home_, [&] {
+    sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, c.socket.protocol);
+    if (sock < 0) sock = -errno;
+  });
+  if (nsfd < 0) {
+    Complete({Completion::kTask, c.id, -nsfd, 0, {}});
+    Complete({Completion::kTask, c.open_id, -nsfd, 0, {}});
+    return;
+  }
+  Complete({Completion::kTask, c.id, 0, int64_t(nsfd), {}});
+  if (sock < 0) Complete({Completion::kTask, c.open_id, -sock, 0, {}});
+  else Register(c.open_id, c.handle, sock, c.socket);
+}
+
+void Engine::Register(uint32_t task_id, uint32_t handle, int fd, const SocketOptions& o) {
   SetOpt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
   SetOpt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
   SetOpt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
@@ -423,15 +456,15 @@ void Engine::Open(Command& c) {
   }
   epoll_event ev{};
   ev.events = EPOLLIN;
-  ev.data.u64 = c.handle;
+  ev.data.u64 = handle;
   if (!err && epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) err = errno;
   if (err) {
     close(fd);
-    Complete({Completion::kTask, c.id, err, 0, {}});
+    Complete({Completion::kTask, task_id, err, 0, {}});
     return;
   }
-  socks_[c.handle] = new Sock(c.handle, fd, !o.groups.empty());
-  Complete({Completion::kTask, c.id, 0, int64_t(addr.nl_pid), {}});
+  socks_[handle] = new Sock(handle, fd, !o.groups.empty());
+  Complete({Completion::kTask, task_id, 0, int64_t(addr.nl_pid), {}});
 }
 
 void Engine::Close(uint32_t handle, int err) {

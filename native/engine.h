@@ -87,6 +87,11 @@ class Engine {
 
   // Called from the JS thread. Completions arrive with the given ids.
   void OpenSocket(uint32_t task_id, uint32_t handle, SocketOptions opts);
+  // Creates an anonymous namespace (task `id`, value: its fd) and, while the
+  // thread is inside it, a socket registered as `handle` (completion
+  // `open_id`, like OpenSocket's): a new namespace with its rtnetlink socket
+  // in one pass, without switching into it a second time.
+  void CreateNetnsWithSocket(uint32_t id, uint32_t open_id, uint32_t handle, SocketOptions opts);
   void Request(uint32_t handle, uint32_t id, std::vector<uint8_t> data, uint32_t flags);
   void CloseSocket(uint32_t handle);
   // Requests on any sockets, sent one after the other in one pass of the
@@ -117,10 +122,11 @@ class Engine {
   struct Sock;
   struct Chain;
   struct Command {
-    enum Op : uint8_t { kOpen, kRequest, kClose, kTask, kChain } op = kTask;
+    enum Op : uint8_t { kOpen, kRequest, kClose, kTask, kChain, kCreateNs } op = kTask;
     uint32_t handle = 0;
     uint32_t id = 0;
     uint32_t flags = 0;
+    uint32_t open_id = 0;  // kCreateNs: completion of its socket
     std::vector<uint8_t> data;
     SocketOptions socket;
     Task task;
@@ -131,6 +137,9 @@ class Engine {
   void Submit(Command cmd);
   void Execute(Command& cmd);
   void Open(Command& cmd);
+  void CreateNs(Command& cmd);
+  // Sets up a fresh netlink socket and registers it; completes `task_id` with its port id.
+  void Register(uint32_t task_id, uint32_t handle, int fd, const SocketOptions& o);
   void Close(uint32_t handle, int err);
   void SendBatch(Sock* s);
   int Receive(Sock* s, struct mmsghdr* msgs, struct iovec* iov);

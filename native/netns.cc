@@ -29,10 +29,7 @@ int OpenThreadNetns() {
 }
 
 int CreateNetns(int home) {
-  if (unshare(CLONE_NEWNET) != 0) return -errno;
-  int fd = OpenThreadNetns();
-  if (setns(home, CLONE_NEWNET) != 0) RestoreFailed(errno);
-  return fd;
+  return CreateNetns(home, [] {});
 }
 
 // Same propagation handling as iproute2's netns_add: make /run/netns a shared

@@ -20,6 +20,9 @@ int InNetns(int home, int nsfd, F&& fn);
 
 // Creates an anonymous namespace; returns an fd that keeps it alive.
 int CreateNetns(int home);
+// The same, running inside() in the new namespace before switching back.
+template <class F>
+int CreateNetns(int home, F&& inside);
 // Creates /run/netns/<name> the way `ip netns add` does (shared mount
 // propagation, bind mount of the new namespace). Returns an fd to it.
 int CreateNamedNetns(int home, const std::string& name);
@@ -52,6 +55,15 @@ int InNetns(int home, int nsfd, F&& fn) {
   if (setns(home, CLONE_NEWNET) != 0) RestoreFailed(errno);
   errno = saved;
   return r;
+}
+
+template <class F>
+int CreateNetns(int home, F&& inside) {
+  if (unshare(CLONE_NEWNET) != 0) return -errno;
+  int fd = OpenThreadNetns();
+  if (fd >= 0) inside();
+  if (setns(home, CLONE_NEWNET) != 0) RestoreFailed(errno);
+  return fd;
 }
 
 }  // namespace netweave

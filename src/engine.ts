@@ -97,6 +97,33 @@ function wait(id: number): Promise<{ errno: number; value: number; data?: Buffer
   return new Promise<{ errno: number; value: number; data?: Buffer }>((resolve) => pending.set(id, { resolve }));
 }
 
+/** The completion of a task id registered earlier with {@link expectTask}. */
+function waitFor(id: number): Promise<{ errno: number; value: number; data?: Buffer }> {
+  const p = expected.get(id);
+  if (!p) throw new Error(`no task ${id} is expected`);
+  expected.delete(id);
+  return p;
+}
+
+const expected = new Map<number, Promise<{ errno: number; value: number; data?: Buffer }>>();
+
+/**
+ * Reserves a task id whose completion a later call picks up (the socket a
+ * namespace is created with completes before JS builds its NetlinkSocket).
+ */
+export function expectTask(): number {
+  start();
+  const id = allocate();
+  expected.set(id, wait(id));
+  return id;
+}
+
+/** Drops a reserved task id that was never submitted. */
+export function forgetTask(id: number): void {
+  expected.delete(id);
+  pending.delete(id);
+}
+
 /**
  * After a submission: poll for its completion only if the engine thread was
  * awake (polling its queue on its own core). If the submission had to wake
@@ -157,13 +184,22 @@ export class NetlinkSocket {
   private openError?: NetlinkError;
   private closed = false;
 
-  constructor(protocol: number, nsFd = -1) {
+  /**
+   * Opens a socket in the namespace nsFd (-1: the current one). `adopt` is
+   * for a socket the engine opens as part of other work (a namespace
+   * created with its socket): its handle and the task that completes with
+   * its port id.
+   */
+  constructor(protocol: number, nsFd = -1, adopt?: { handle: number; task: number }) {
     start();
     this.protocol = protocol;
-    const task = allocate();
-    const p = wait(task);
-    this.handle = native.openSocket(task, protocol, nsFd, [], 0);
-    submitted();
+    const task = adopt?.task ?? allocate();
+    const p = adopt ? waitFor(task) : wait(task);
+    if (adopt) this.handle = adopt.handle;
+    else {
+      this.handle = native.openSocket(task, protocol, nsFd, [], 0);
+      submitted();
+    }
     socketFinalizer.register(this, this.handle, this);
     this.opened = p.then(({ errno, value }) => {
       if (errno) this.openError = new NetlinkError(errno, 'open netlink socket');

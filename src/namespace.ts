@@ -2,7 +2,7 @@
 // name, path or pid, list, delete; per-namespace netlink sockets and sysctl.
 // Every namespace switch happens on the engine thread, which switches back
 // before doing anything else; the JS thread never changes namespace.
-import { NetlinkSocket, runTask } from './engine.js';
+import { expectTask, forgetTask, NetlinkSocket, runTask } from './engine.js';
 import { check, NetlinkError } from './errors.js';
 import { native } from './native.js';
 import { NETLINK_NETFILTER, NETLINK_ROUTE } from './wire/netlink.js';
@@ -86,8 +86,21 @@ export class Namespace {
    */
   static async create(name?: string): Promise<Namespace> {
     if (name === undefined) {
-      const { value } = await runTask('create namespace', (id) => native.netnsCreate(id));
-      return new Namespace(value);
+      // Its rtnetlink socket is made while the engine is inside it anyway: no second switch later.
+      const task = expectTask();
+      let handle = 0;
+      let value: number;
+      try {
+        ({ value } = await runTask('create namespace', (id) => void (handle = native.netnsCreateWithSocket(id, task, NETLINK_ROUTE))));
+      } catch (e) {
+        // The socket's task failed with the namespace; one never submitted is just dropped.
+        if (handle) new NetlinkSocket(NETLINK_ROUTE, -1, { handle, task }).close();
+        else forgetTask(task);
+        throw e;
+      }
+      const ns = new Namespace(value);
+      ns.routeSocket = new NetlinkSocket(NETLINK_ROUTE, -1, { handle, task });
+      return ns;
     }
     checkName(name);
     const { value } = await runTask('create namespace', (id) => native.netnsCreateNamed(id, name), name);

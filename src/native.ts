@@ -35,6 +35,8 @@ export interface NativeAddon {
   hold(): void;
   release(): void;
   netnsCreate(id: number): void;
+  /** A namespace (task id: its fd) and an rtnetlink-like socket made inside it (openTaskId, as openSocket); returns the socket's handle. */
+  netnsCreateWithSocket(id: number, openTaskId: number, protocol: number): number;
   netnsCreateNamed(id: number, name: string): void;
   netnsDelete(id: number, name: string): void;
   socketInNetns(id: number, nsFd: number, domain: number, type: number, protocol: number): number;

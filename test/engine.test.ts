@@ -120,6 +120,30 @@ describe('requests and replies', () => {
   });
 });
 
+describe('namespaces created with their socket', () => {
+  it('answers on the socket made inside a new namespace, about that namespace only', async () => {
+    const before = native.stats().sendmsgs;
+    const fresh = await Namespace.create();
+    try {
+      const w = new Writer();
+      newLink(w, 'br-fresh', 'bridge');
+      checkAcks(await fresh.route().request(Buffer.from(w.finish()), { operation: 'create' }), { operation: 'create' });
+      const names = (await fresh.route().call(dumpLinks(), { operation: 'dump', dump: true })).map((m) => m.payload.toString('latin1'));
+      expect(names.some((t) => t.includes('br-fresh'))).toBe(true);
+      expect(names).toHaveLength(2); // lo and the bridge: nothing of any other namespace
+      expect(await fresh.route().portId()).toBeGreaterThan(0);
+      expect(native.stats().sendmsgs - before).toBe(2);
+      const [other] = await ns.route().call(getLink('br-fresh'), { operation: 'get' }).then(
+        () => ['found'],
+        (e) => [e.code],
+      );
+      expect(other).toBe('ENODEV');
+    } finally {
+      fresh.close();
+    }
+  });
+});
+
 describe('request chains', () => {
   // veth a (echoed) with its peer b born in `other`; then, in `other`, b up by
   // the index the echo carries (IFLA_LINK); then an alias on a by its own index.
@@ -402,5 +426,23 @@ describe('addon hazards', () => {
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out.code).toBe('EPERM');
     expect(out.message).toMatch(/CAP_NET_ADMIN/);
+  });
+
+  it('fails Namespace.create without privilege cleanly: EPERM, nothing left pending, the process exits on its own', () => {
+    const script = `
+      import { Namespace } from ${JSON.stringify(new URL('../src/namespace.ts', import.meta.url).href)};
+      import { native } from ${JSON.stringify(new URL('../src/native.ts', import.meta.url).href)};
+      try { await Namespace.create(); console.log('no error'); }
+      catch (e) { setImmediate(() => console.log(JSON.stringify({ code: e.code, active: native.stats().active }))); }
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      uid: 65534,
+      gid: 65534,
+      env: { ...process.env, HOME: '/tmp' },
+      timeout: 20_000,
+    });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ code: 'EPERM', active: 0 });
   });
 });
