@@ -53,8 +53,30 @@ let pollBudgetNs = BigInt(Number(process.env.NETWEAVE_POLL_US ?? 1000) * 1000);
 let pollUntil = 0n;
 let polling = false;
 
+/** Operations running that asked for no polling (see withoutPolling). */
+let quiet = 0;
+
+/**
+ * Runs fn with the event loop sleeping instead of polling while its
+ * requests are out. For operations made of several heavy kernel steps that
+ * leave deferred kernel work behind (a container connect: namespace, veth
+ * across namespaces, addresses, routes): a thread polling meanwhile keeps
+ * that work off a core — measured interleaved in one process, Namespace.create
+ * + connect 4–9% faster than with the 1 ms poll (3 runs of 3), where a lone
+ * veth create is 4–7% faster with it.
+ */
+export async function withoutPolling<T>(fn: () => Promise<T>): Promise<T> {
+  quiet++;
+  pollUntil = 0n;
+  try {
+    return await fn();
+  } finally {
+    quiet--;
+  }
+}
+
 function poll(): void {
-  if (pollBudgetNs === 0n || pending.size > POLL_MAX_PENDING) return;
+  if (pollBudgetNs === 0n || quiet > 0 || pending.size > POLL_MAX_PENDING) return;
   pollUntil = process.hrtime.bigint() + pollBudgetNs;
   if (!polling) {
     polling = true;

@@ -2,7 +2,7 @@
 // name, path or pid, list, delete; per-namespace netlink sockets and sysctl.
 // Every namespace switch happens on the engine thread, which switches back
 // before doing anything else; the JS thread never changes namespace.
-import { expectTask, forgetTask, NetlinkSocket, runTask } from './engine.js';
+import { expectTask, forgetTask, NetlinkSocket, runTask, withoutPolling } from './engine.js';
 import { check, NetlinkError } from './errors.js';
 import { native } from './native.js';
 import { NETLINK_NETFILTER, NETLINK_ROUTE } from './wire/netlink.js';
@@ -85,6 +85,11 @@ export class Namespace {
    * lives as long as this object's descriptor (or anything inside it).
    */
   static async create(name?: string): Promise<Namespace> {
+    // Heavy kernel work that leaves deferred work behind: the event loop sleeps rather than polls (see withoutPolling).
+    return withoutPolling(() => Namespace.make(name));
+  }
+
+  private static async make(name?: string): Promise<Namespace> {
     if (name === undefined) {
       // Its rtnetlink socket is made while the engine is inside it anyway: no second switch later.
       const task = expectTask();

@@ -2,6 +2,7 @@
 // inspect what the kernel really has. Made by createNetwork / found by
 // loadNetworks (index.ts); the kernel objects are its driver's.
 import { publishPorts, unpublishPort, type PublishedPort } from '../firewall/index.js';
+import { withoutPolling } from '../engine.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import { containerResolvConf, hostNameservers } from './dns.js';
@@ -268,7 +269,7 @@ export class Network {
     if (ip !== undefined && !this.impl.features.ipam) throw new NetworkError('EOPNOTSUPP', operation, `the ${this.driver} network has no addresses to choose from`, { network: this.name });
     const { ns, owned, pid } = this.resolveTarget(target);
     try {
-      return await this.connectNs(ns, owned, pid, { ip, mac, aliases, name, ifname, loopback: opts.loopback ?? true, serveDns: opts.dns ?? true });
+      return await withoutPolling(() => this.connectNs(ns, owned, pid, { ip, mac, aliases, name, ifname, loopback: opts.loopback ?? true, serveDns: opts.dns ?? true }));
     } catch (e) {
       if (owned) ns.close();
       throw e;
