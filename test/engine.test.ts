@@ -275,6 +275,7 @@ describe('dumps', () => {
             w.end(m);
           }
           await ns.route().request(Buffer.from(w.finish()), { operation: 'churn' });
+          if (i === 0) parentPort.postMessage('running');
         }
         ns.close();
         parentPort.postMessage('done');
@@ -289,10 +290,13 @@ describe('dumps', () => {
         },
       },
     );
+    // Dump only once the churn runs (the worker takes a while to start), and
+    // until the kernel has interrupted at least one dump (or 400 dumps).
+    await new Promise((r) => worker.once('message', r));
     const retriesBefore = native.stats().dumpRetries;
     let complete = 0;
     let gaveUp = 0;
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 400 && (i < 40 || native.stats().dumpRetries === retriesBefore); i++) {
       try {
         const idx = indexes(await churn.route().call(dumpLinks(), { operation: 'dump', dump: true }));
         // Consistent snapshot: no duplicates, every stable link present.
