@@ -36,6 +36,7 @@ import {
   inPrefix,
   parseTarget,
   prefixMatcher,
+  DEFAULT_PORT_RANGE,
 } from './args.js';
 import { boundSockets, byPort, overlaps, type BoundSocket } from './bound.js';
 import { asOperation, FirewallError } from './errors.js';
@@ -229,28 +230,29 @@ interface PublishRequest {
   range: [number, number];
 }
 
-function publishArgs(o: unknown, arg: string, fn: string): PublishRequest & { ns?: unknown } {
+function publishArgs(o: unknown, arg: string, index: number): PublishRequest {
   if (typeof o !== 'object' || o === null) throw new TypeError(`${arg} must be an object { protocol, to, … }`);
-  const p = o as PublishOptions & { ns?: unknown };
+  const p = o as PublishOptions;
   const to = parseTarget(p.to, `${arg}.to`);
-  const host = checkHostIp(p.hostIp, `${arg}.hostIp`);
-  if (host.family !== undefined && host.family !== to.family) {
+  const host = p.hostIp === undefined ? undefined : checkHostIp(p.hostIp, `${arg}.hostIp`);
+  if (host?.family !== undefined && host.family !== to.family) {
     throw new TypeError(`${arg}: hostIp ${p.hostIp} and to ${to.address} are of different address families`);
   }
   const r: PublishRequest = {
-    index: 0,
+    index,
     family: to.family,
     protocol: checkProtocol(p.protocol, `${arg}.protocol`),
     to: { address: to.address, port: to.port },
-    range: checkRange(p.portRange, `${arg}.portRange`),
+    range: p.portRange === undefined ? DEFAULT_RANGE : checkRange(p.portRange, `${arg}.portRange`),
   };
-  if (host.address !== undefined) r.hostIp = host.address;
+  if (host?.address !== undefined) r.hostIp = host.address;
   if (p.hostPort !== undefined) r.hostPort = checkPort(p.hostPort, `${arg}.hostPort`);
-  const tag = checkTag(p.tag, `${arg}.tag`);
-  if (tag !== undefined) r.tag = tag;
-  void fn;
-  return { ...r, ns: p.ns };
+  if (p.tag !== undefined) r.tag = checkTag(p.tag, `${arg}.tag`);
+  return r;
 }
+
+/** The default range, shared: requests only read it. */
+const DEFAULT_RANGE = DEFAULT_PORT_RANGE as [number, number];
 
 const describePort = (p: { protocol: string; hostIp?: string; hostPort?: number; family: IpFamily }) =>
   `${p.protocol} ${p.hostIp ? (p.family === 6 ? `[${p.hostIp}]` : p.hostIp) : p.family === 6 ? '[::]' : '0.0.0.0'}:${p.hostPort}`;
@@ -332,7 +334,7 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
       if (clash) {
         throw new FirewallError('EADDRINUSE', operation, `${describePort(clash)} is already published (to ${clash.to.address}:${clash.to.port})`, describePort(r));
       }
-      putPort(batch, { family: r.family, hostIp: r.hostIp, hostPort: r.hostPort, protocol: r.protocol, to: r.to });
+      putPort(batch, r); // the request itself: the batch only serves the clash checks of this list
     }
     // ... and bound by no socket of the namespace.
     const probed = await probing;
@@ -428,9 +430,9 @@ function toPublished(e: PortEntry): PublishedPort {
  */
 export async function publishPort(opts: NsOption & PublishOptions): Promise<PublishedPort> {
   validate.options(opts, ['ns', ...PUBLISH_KEYS], 'publishPort');
-  const r = publishArgs(opts, 'options', 'publishPort');
+  const r = publishArgs(opts, 'options', 0);
   const ns = Namespace.of(opts?.ns);
-  return guard('publishPort', async () => (await publish(ns, [{ ...r, index: 0 }], 'publishPort'))[0]);
+  return guard('publishPort', async () => (await publish(ns, [r], 'publishPort'))[0]);
 }
 
 /**
@@ -443,8 +445,7 @@ export async function publishPorts(ports: readonly PublishOptions[], opts: NsOpt
   validate.options(opts, ['ns'], 'publishPorts');
   const reqs = ports.map((p, i) => {
     validate.options(p, PUBLISH_KEYS, `ports[${i}]`);
-    const { ns: _ns, ...r } = publishArgs(p, `ports[${i}]`, 'publishPorts');
-    return { ...r, index: i };
+    return publishArgs(p, `ports[${i}]`, i);
   });
   const ns = Namespace.of(opts?.ns);
   if (reqs.length === 0) return [];
