@@ -68,7 +68,7 @@ void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*) {
             napi_get_undefined(env, &recv) == napi_ok;
   for (size_t i = 0; ok && i < done.size(); i++) {
     Completion& c = done[i];
-    if (c.kind != Completion::kEvent) addon->Drop(env);
+    if (c.kind == Completion::kRequest || c.kind == Completion::kTask) addon->Drop(env);
     napi_value argv[5];
     ok = napi_create_uint32(env, c.kind, &argv[0]) == napi_ok && napi_create_uint32(env, c.id, &argv[1]) == napi_ok &&
          napi_create_int32(env, c.err, &argv[2]) == napi_ok &&

@@ -49,6 +49,10 @@ int64_t FixedSpin() {
   return v;
 }
 
+// A streamed dump hands its parts to JS in pieces of about this size, so
+// JS decodes while the kernel still produces the rest.
+constexpr size_t kStreamChunk = 256 << 10;
+
 // Replies are read with recvmmsg into slots: one syscall for many replies.
 // A unicast reply is sized to its content and dump parts stay under 32 KiB,
 // so 128 KiB slots hold any reply seen in practice; a bigger one arrives
@@ -84,6 +88,7 @@ struct Engine::Req {
   int retries = 0;
   bool intr = false;  // a dump part carried NLM_F_DUMP_INTR
   bool done = false;  // a dump saw NLMSG_DONE (or its error)
+  bool streamed = false;  // parts of this attempt went to JS already
   int err = 0;
   std::vector<uint8_t> replies;
   std::shared_ptr<Chain> chain;  // set when this request is a chain step
@@ -606,6 +611,12 @@ void Engine::Drain(Sock* s) {
       }
       Dispatch(s, data, len);
     }
+    Req* d = s->dump;
+    if (d && (d->flags & kRequestStream) && !d->intr && !d->done && d->replies.size() >= kStreamChunk) {
+      d->streamed = true;
+      Complete({Completion::kPartial, d->id, 0, d->retries, std::move(d->replies)});
+      d->replies.clear();
+    }
   }
   // A finished dump is either complete or, if the kernel saw the data change
   // under it, sent again a bounded number of times.
@@ -618,6 +629,8 @@ void Engine::Drain(Sock* s) {
       stats.dump_retries.fetch_add(1, std::memory_order_relaxed);
       r->intr = r->done = false;
       r->replies.clear();
+      if (r->streamed) Complete({Completion::kPartial, r->id, ECANCELED, r->retries, {}});
+      r->streamed = false;
       s->pending.push_front(r);
     } else {
       if (r->intr && r->err == 0) {

@@ -28,10 +28,14 @@ namespace netweave {
 enum RequestFlags : uint32_t {
   kRequestDump = 1,   // one dump message; completes on NLMSG_DONE
   kRequestAlone = 2,  // must be the only thing in its sendmsg (nfnetlink batch)
+  kRequestStream = 4, // with kRequestDump: deliver the parts as they arrive (kPartial)
 };
 
 struct Completion {
-  enum Kind : uint8_t { kRequest = 0, kTask = 1, kEvent = 2 };
+  // kPartial: replies of a streamed dump so far (err ECANCELED: drop the
+  // parts delivered, the dump starts again); the request's own kRequest
+  // completion follows with the rest.
+  enum Kind : uint8_t { kRequest = 0, kTask = 1, kEvent = 2, kPartial = 3 };
   Kind kind;
   uint32_t id;    // request or task id; socket handle for events
   int err;        // positive errno, 0 on success

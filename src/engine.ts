@@ -14,6 +14,8 @@ interface Pending {
 }
 
 const pending = new Map<number, Pending>();
+/** Handlers of streamed dumps' parts by request id (null: drop the parts so far). */
+const partials = new Map<number, (messages: Message[] | null) => void>();
 const subscribers = new Map<number, (data: Buffer | undefined, errno: number) => void>();
 let nextId = 1;
 let started = false;
@@ -21,6 +23,10 @@ let started = false;
 function onComplete(kind: CompletionKind, id: number, errno: number, value: number, data: Buffer | undefined): void {
   if (kind === CompletionKind.Event) {
     subscribers.get(id)?.(data, errno);
+    return;
+  }
+  if (kind === CompletionKind.Partial) {
+    partials.get(id)?.(errno ? null : data ? parseMessages(data) : []);
     return;
   }
   const p = pending.get(id);
@@ -278,6 +284,27 @@ export class NetlinkSocket {
   async call(bytes: Uint8Array, opts: RequestOptions): Promise<Message[]> {
     const reply = await this.request(bytes, opts);
     return checkAcks(reply, opts);
+  }
+
+  /**
+   * A dump whose parts are handed to `onPart` as the engine reads them
+   * (about every 256 KiB), so the caller decodes while the kernel still
+   * dumps; the promise resolves with the data messages of the last part.
+   * `onPart(null)`: the kernel interrupted the dump and it starts again —
+   * drop what the parts gave so far. Errors as {@link call}.
+   */
+  async callStream(bytes: Uint8Array, opts: RequestOptions, onPart: (messages: Message[] | null) => void): Promise<Message[]> {
+    this.assertOpen(opts);
+    const id = allocate();
+    const p = wait(id);
+    partials.set(id, onPart);
+    try {
+      native.request(this.handle, id, bytes, RequestFlag.Dump | RequestFlag.Stream);
+      submitted();
+      return checkAcks(await this.settle(await p, opts), opts);
+    } finally {
+      partials.delete(id);
+    }
   }
 
   close(): void {

@@ -212,16 +212,22 @@ export async function listLinks(opts: ListLinksOptions = {}): Promise<Link[]> {
   }
   const w = new Writer(64);
   writeLinkDump(w, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, { master: masterIndex, kind });
-  const reply = await ns.route().request(w.finish(), { operation: 'listLinks', dump: true });
-  const messages = checkAcks(reply, { operation: 'listLinks' });
-  const out: Link[] = [];
-  for (const m of messages) {
-    if (m.type !== RTM_NEWLINK || m.payload.length < IFINFOMSG_LEN) continue;
-    const l = decodeLink(m.payload);
-    if (kind !== undefined && l.kind !== kind) continue;
-    if (masterIndex !== undefined && l.master !== masterIndex) continue;
-    out.push(wrapLink(l, ns));
-  }
+  let out: Link[] = [];
+  const take = (messages: Message[] | null) => {
+    if (!messages) {
+      out = []; // the kernel interrupted the dump: it starts again
+      return;
+    }
+    for (const m of messages) {
+      if (m.type !== RTM_NEWLINK || m.payload.length < IFINFOMSG_LEN) continue;
+      const l = decodeLink(m.payload);
+      if (kind !== undefined && l.kind !== kind) continue;
+      if (masterIndex !== undefined && l.master !== masterIndex) continue;
+      out.push(wrapLink(l, ns));
+    }
+  };
+  // Streamed: parts are decoded while the kernel still dumps the rest.
+  take(await ns.route().callStream(w.finish(), { operation: 'listLinks' }, take));
   return out;
 }
 

@@ -9,6 +9,8 @@ export const enum CompletionKind {
   Request = 0,
   Task = 1,
   Event = 2,
+  /** Parts of a streamed dump so far (errno ECANCELED: drop them, the dump starts again). */
+  Partial = 3,
 }
 
 export const enum RequestFlag {
@@ -16,6 +18,8 @@ export const enum RequestFlag {
   Dump = 1,
   /** Sent alone in its sendmsg: an nfnetlink batch must be the whole datagram. */
   Alone = 2,
+  /** With Dump: parts are delivered as they arrive (CompletionKind.Partial). */
+  Stream = 4,
 }
 
 /** Negative numbers returned by synchronous calls are -errno. */
