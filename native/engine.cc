@@ -276,6 +276,18 @@ std::vector<Completion> Engine::TakeCompletions(size_t max, bool* more) {
   return out;
 }
 
+// Queues several completions at once: JS takes them in one delivery.
+void Engine::CompleteAll(std::vector<Completion> cs) {
+  bool call;
+  {
+    std::lock_guard<std::mutex> lock(done_mu_);
+    for (Completion& c : cs) done_.push_back(std::move(c));
+    call = !notified_;
+    notified_ = true;
+  }
+  if (call) notify_();
+}
+
 void Engine::Complete(Completion c) {
   bool call;
   {
@@ -741,13 +753,13 @@ void Engine::Finish(Req* r) {
 // Delivers what a chain held, then fails its steps from the first one not
 // sent: with `err` (why it could not go out), the rest with ECANCELED.
 void Engine::EndChain(const std::shared_ptr<Chain>& ch, int err) {
-  size_t i = ch->replies.size();
-  for (Completion& c : ch->held) Complete(std::move(c));
+  std::vector<Completion> all = std::move(ch->held);
   ch->held.clear();
-  for (; i < ch->steps.size(); i++) {
-    Complete({Completion::kRequest, ch->steps[i].id, err ? err : ECANCELED, 0, {}});
+  for (size_t i = ch->replies.size(); i < ch->steps.size(); i++) {
+    all.push_back({Completion::kRequest, ch->steps[i].id, err ? err : ECANCELED, 0, {}});
     err = 0;
   }
+  CompleteAll(std::move(all));
 }
 
 // Queues the chain's next step (the one after the replies seen so far) on

@@ -156,6 +156,7 @@ class Engine {
   void EndChain(const std::shared_ptr<Chain>& ch, int err);
   void FinishBatch(Sock* s, std::vector<Req*>& batch);
   void Complete(Completion c);
+  void CompleteAll(std::vector<Completion> cs);
   void LearnSpin(int64_t gap);
 
   std::function<void()> notify_;
