@@ -14,6 +14,10 @@ interface Pending {
 }
 
 const pending = new Map<number, Pending>();
+function replyOf(r: { value: number; data?: Buffer }): Reply {
+  return { messages: r.data ? parseMessages(r.data) : [], firstSeq: r.value };
+}
+
 /** Handlers of streamed dumps' parts by request id (null: drop the parts so far). */
 const partials = new Map<number, (messages: Message[] | null) => void>();
 const subscribers = new Map<number, (data: Buffer | undefined, errno: number) => void>();
@@ -254,7 +258,8 @@ export class NetlinkSocket {
     const p = wait(id);
     native.request(this.handle, id, bytes, (opts.dump ? RequestFlag.Dump : 0) | (opts.alone ? RequestFlag.Alone : 0));
     submitted();
-    return this.settle(await p, opts);
+    const r = await p;
+    return r.errno ? this.settle(r, opts) : replyOf(r);
   }
 
   /** @internal */
@@ -264,20 +269,18 @@ export class NetlinkSocket {
 
   /** @internal What a completion means for the caller: a Reply, or the error. */
   async settle(r: { errno: number; value: number; data?: Buffer }, opts: RequestOptions, chained = false): Promise<Reply> {
-    if (r.errno) {
-      await this.opened;
-      if (this.openError) throw this.openError;
-      const kernelMessage =
-        r.errno === 4
-          ? 'the dump kept changing under concurrent modification; gave up after retries'
-          : chained && r.errno === 125
-            ? 'not sent: an earlier request of the chain failed'
-            : chained && r.errno === 61
-              ? 'not sent: an earlier request of the chain did not return what this one needed'
-              : undefined;
-      throw new NetlinkError(r.errno, opts.operation, { subject: opts.subject, kernelMessage });
-    }
-    return { messages: r.data ? parseMessages(r.data) : [], firstSeq: r.value };
+    if (!r.errno) return replyOf(r);
+    await this.opened;
+    if (this.openError) throw this.openError;
+    const kernelMessage =
+      r.errno === 4
+        ? 'the dump kept changing under concurrent modification; gave up after retries'
+        : chained && r.errno === 125
+          ? 'not sent: an earlier request of the chain failed'
+          : chained && r.errno === 61
+            ? 'not sent: an earlier request of the chain did not return what this one needed'
+            : undefined;
+    throw new NetlinkError(r.errno, opts.operation, { subject: opts.subject, kernelMessage });
   }
 
   /** Sends a request and throws the kernel's error, if any. Returns data messages. */

@@ -512,7 +512,7 @@ export async function createLinkRequest(c: CreateRequest): Promise<Link> {
   const name = req.attrs.ifname!;
   let link = into ? undefined : linksFrom(messages, ns).find((l) => l.name === name);
   link ??= await getLink(name, { ns: home });
-  await finishCreate(link, home, c.alias, c.after);
+  if (c.alias !== undefined || c.after) await finishCreate(link, home, c.alias, c.after);
   return link;
 }
 
