@@ -316,7 +316,9 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
   // Read at once, checked inside the plan: the address read and the probes overlap.
   // Neither depends on the firewall state: both start at once, before the
   // lock, and are checked inside the plan (before anything changes).
-  const addresses = listAddresses({ ns });
+  // Only the families the requests use (a host's IPv6 link-local addresses cost decoding for nothing).
+  const families = new Set(reqs.map((r) => r.family));
+  const addresses = listAddresses(families.size === 1 ? { ns, family: families.has(4) ? 'inet' : 'inet6' } : { ns });
   addresses.catch(() => {});
   const fixed = reqs.filter((r): r is PublishRequest & { hostPort: number } => r.hostPort !== undefined);
   const probing: Promise<number[] | Map<string, BoundSocket[]>> =
