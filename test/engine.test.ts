@@ -51,6 +51,16 @@ const indexes = (msgs: { payload: Buffer }[]) => msgs.map((m) => m.payload.readI
 
 const openFds = () => readdirSync('/proc/self/fd').length;
 
+/** Runs an ES module script in a Node process as uid/gid 65534 (no CAP_NET_ADMIN). */
+const runAsNobody = (script: string) =>
+  spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+    uid: 65534,
+    gid: 65534,
+    env: { ...process.env, HOME: '/tmp' },
+    timeout: 20_000,
+  });
+
 const scope = new NsScope();
 let ns: Namespace;
 beforeAll(async () => {
@@ -438,13 +448,7 @@ describe('addon hazards', () => {
       try { await Namespace.current().route().call(Buffer.from(w.finish()), { operation: 'createBridge', subject: 'br-x' }); console.log('no error'); }
       catch (e) { console.log(JSON.stringify({ code: e.code, message: e.message })); }
     `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      uid: 65534,
-      gid: 65534,
-      env: { ...process.env, HOME: '/tmp' },
-      timeout: 20_000,
-    });
+    const r = runAsNobody(script);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out.code).toBe('EPERM');
     expect(out.message).toMatch(/CAP_NET_ADMIN/);
@@ -457,13 +461,7 @@ describe('addon hazards', () => {
       try { await Namespace.create(); console.log('no error'); }
       catch (e) { setImmediate(() => console.log(JSON.stringify({ code: e.code, active: native.stats().active }))); }
     `;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
-      encoding: 'utf8',
-      uid: 65534,
-      gid: 65534,
-      env: { ...process.env, HOME: '/tmp' },
-      timeout: 20_000,
-    });
+    const r = runAsNobody(script);
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ code: 'EPERM', active: 0 });
   });
