@@ -82,10 +82,23 @@ export function portMap(family: IpFamily, byAddress: boolean): PortMap {
 
 const addrType = (f: IpFamily): TypeName => (f === 4 ? 'ipv4_addr' : 'ipv6_addr');
 
-/** The map's SetSpec (key and data types), as created and as used to encode elements. */
+/** The map's SetSpec (key and data types), as created and as used to encode elements; one frozen object per map. */
 export function portMapSpec(m: PortMap): SetSpec {
-  const key: TypeName[] = m.byAddress ? [addrType(m.family), 'inet_proto', 'inet_service'] : ['inet_proto', 'inet_service'];
-  return { family: FAMILY, table: TABLE, name: m.name, key, data: [addrType(m.family), 'inet_service'] };
+  let spec = specs.get(m);
+  if (!spec) {
+    const key: TypeName[] = m.byAddress ? [addrType(m.family), 'inet_proto', 'inet_service'] : ['inet_proto', 'inet_service'];
+    const data: TypeName[] = [addrType(m.family), 'inet_service'];
+    spec = deepFreeze<SetSpec>({ family: FAMILY, table: TABLE, name: m.name, key, data });
+    specs.set(m, spec);
+  }
+  return spec;
+}
+
+const specs = new Map<PortMap, SetSpec>();
+
+function deepFreeze<T extends object>(o: T): T {
+  for (const v of Object.values(o)) if (typeof v === 'object' && v !== null) deepFreeze(v);
+  return Object.freeze(o);
 }
 
 export const ISOLATE_SET: SetSpec = { family: FAMILY, table: TABLE, name: 'isolate', key: ['ifname', 'ifname'] };

@@ -241,6 +241,18 @@ interface SetTypes {
 
 /** The key/data types behind a set reference (names, or a decoded set's kernel ids). */
 export function setTypes(ref: TypedSetRef, arg = 'set'): SetTypes {
+  // A frozen spec cannot change: its types are worked out once.
+  if (Object.isFrozen(ref)) {
+    let t = frozenTypes.get(ref);
+    if (!t) frozenTypes.set(ref, (t = typesOf(ref, arg)));
+    return t;
+  }
+  return typesOf(ref, arg);
+}
+
+const frozenTypes = new WeakMap<TypedSetRef, SetTypes>();
+
+function typesOf(ref: TypedSetRef, arg: string): SetTypes {
   const flags = ref.flags ?? [];
   const interval = flags.includes('interval');
   const key = ref.keyType !== undefined && ref.keyLen !== undefined ? typeFromKernel(ref.keyType, ref.keyLen) : resolveType(ref.key as TypeSpec, `${arg}.key`);

@@ -4,7 +4,11 @@
 import { describe, expect, it } from 'vitest';
 import { checkCidr, checkHostIp, checkRange, checkTag, ipv4Number, parseTarget, prefixMatcher } from '../../src/firewall/args.js';
 import { overlaps } from '../../src/firewall/bound.js';
-import { decodePostRule, FAMILY, fixedRules, fixedRulesIntact, masqueradeRules, postRuleExprs, type PostRule } from '../../src/firewall/layout.js';
+import { decodePostRule, FAMILY, fixedRules, fixedRulesIntact, masqueradeRules, PORT_MAPS, portMapSpec, postRuleExprs, type PostRule } from '../../src/firewall/layout.js';
+import { writeElements } from '../../src/nft/set.js';
+import { NFT_MSG_NEWSETELEM } from '../../src/wire/nfnetlink.js';
+import { Writer } from '../../src/wire/netlink.js';
+import type { SetSpec } from '../../src/nft/index.js';
 import { clashWith, dropPort, emptyDesired, portElement, postFrom, putPort, rebuild, type PortEntry } from '../../src/firewall/state.js';
 import { generationAfter } from '../../src/firewall/sync.js';
 import { buildExprs, counter, ip, masquerade, meta, type Rule } from '../../src/nft/index.js';
@@ -200,5 +204,27 @@ describe('probe overlaps (sock_diag)', () => {
     expect(overlaps(s(4, '10.0.0.1'), 6, undefined)).toBe(true);
     expect(overlaps(s(4, '10.0.0.1'), 6, 'fd00::1')).toBe(false);
     expect(overlaps(s(6, 'fd00::1'), 6, 'fd00::2')).toBe(false);
+  });
+});
+
+describe('port map specs', () => {
+  it('are one frozen object per map, and encode elements exactly as an equal unfrozen spec does', () => {
+    for (const m of PORT_MAPS) {
+      const spec = portMapSpec(m);
+      expect(portMapSpec(m)).toBe(spec);
+      expect(Object.isFrozen(spec) && Object.isFrozen(spec.key)).toBe(true);
+      const copy = JSON.parse(JSON.stringify(spec));
+      const e: PortEntry = { family: m.family, protocol: 'tcp', hostPort: 8080, to: { address: m.family === 4 ? '172.18.0.10' : 'fd00::10', port: 80 } };
+      if (m.byAddress) e.hostIp = m.family === 4 ? '192.0.2.1' : '2001:db8::1';
+      const bytes = (s: SetSpec) => {
+        const w = new Writer();
+        writeElements(w, 0, NFT_MSG_NEWSETELEM, s, [portElement(e), portElement({ ...e, hostPort: 8081 })]);
+        return w.finish().toString('hex');
+      };
+      expect(bytes(spec)).toBe(bytes(copy));
+      // A spec that can change is read again each time: its types follow it.
+      copy.data = ['ipv4_addr', 'inet_service'];
+      if (m.family === 6) expect(() => bytes(copy)).toThrow();
+    }
   });
 });
