@@ -92,15 +92,10 @@ export function nsFdOf(ns: Namespace): number {
   return ns.fd;
 }
 
-function wrapLink(m: LinkMessage, ns: Namespace): Link {
-  Object.defineProperty(m, 'ns', { value: ns, enumerable: false, writable: false });
-  return m as Link;
-}
-
 /** Decodes the RTM_NEWLINK messages of a reply into Links read in ns. */
 export function linksFrom(messages: Message[], ns: Namespace): Link[] {
   const out: Link[] = [];
-  for (const m of messages) if (m.type === RTM_NEWLINK) out.push(wrapLink(decodeLink(m.payload), ns));
+  for (const m of messages) if (m.type === RTM_NEWLINK) out.push(decodeLink(m.payload, ns) as Link);
   return out;
 }
 
@@ -220,10 +215,10 @@ export async function listLinks(opts: ListLinksOptions = {}): Promise<Link[]> {
     }
     for (const m of messages) {
       if (m.type !== RTM_NEWLINK || m.payload.length < IFINFOMSG_LEN) continue;
-      const l = decodeLink(m.payload);
+      const l = decodeLink(m.payload, ns) as Link;
       if (kind !== undefined && l.kind !== kind) continue;
       if (masterIndex !== undefined && l.master !== masterIndex) continue;
-      out.push(wrapLink(l, ns));
+      out.push(l);
     }
   };
   // Streamed: parts are decoded while the kernel still dumps the rest.

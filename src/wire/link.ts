@@ -453,9 +453,10 @@ function short(type: number, len: number, need: number): NetlinkParseError {
  * thousands of links is mostly this loop). Attributes not lifted into a
  * field stay in the payload, kept as `raw` (linkAttr() reads them); types
  * the table does not know are also listed in `unknown`. A length that lies
- * is a NetlinkParseError.
+ * is a NetlinkParseError. With `ns`, the link also carries the namespace it
+ * was read in (non-enumerable `ns`, as a Link).
  */
-export function decodeLink(payload: Buffer): LinkMessage {
+export function decodeLink(payload: Buffer, ns?: object): LinkMessage {
   const ifi = readIfinfomsg(payload);
   const link: LinkMessage = {
     index: ifi.index,
@@ -529,7 +530,9 @@ export function decodeLink(payload: Buffer): LinkMessage {
         if (!KNOWN[type]) (link.unknown ??= []).push({ type, nested: false, value: b.subarray(at, at + len) });
     }
   }
-  Object.defineProperty(link, 'raw', { value: payload, enumerable: false });
+  // Non-enumerable extras in one call: each defineProperty costs µs on this kind of VM.
+  if (ns === undefined) Object.defineProperty(link, 'raw', { value: payload, enumerable: false });
+  else Object.defineProperties(link, { raw: { value: payload, enumerable: false }, ns: { value: ns, enumerable: false } });
   return link;
 }
 
