@@ -96,8 +96,9 @@ struct Engine::Req {
 
 struct Engine::Chain {
   std::vector<ChainStep> steps;
-  std::vector<std::vector<uint8_t>> replies;  // of the steps done so far
-  std::vector<Completion> held;               // theirs, delivered when the chain ends
+  // The completions of the steps done so far, in order (their replies feed
+  // the later steps' patches); delivered together when the chain ends.
+  std::vector<Completion> held;
 };
 
 namespace {
@@ -740,7 +741,6 @@ void Engine::Finish(Req* r) {
     return;
   }
   bool ok = r->err == 0 && !HasErrorAck(r->replies);
-  ch->replies.push_back(r->replies);
   c.data = std::move(r->replies);
   delete r;
   // A chain's completions are held and delivered together when it ends:
@@ -753,9 +753,10 @@ void Engine::Finish(Req* r) {
 // Delivers what a chain held, then fails its steps from the first one not
 // sent: with `err` (why it could not go out), the rest with ECANCELED.
 void Engine::EndChain(const std::shared_ptr<Chain>& ch, int err) {
+  size_t done = ch->held.size();
   std::vector<Completion> all = std::move(ch->held);
   ch->held.clear();
-  for (size_t i = ch->replies.size(); i < ch->steps.size(); i++) {
+  for (size_t i = done; i < ch->steps.size(); i++) {
     all.push_back({Completion::kRequest, ch->steps[i].id, err ? err : ECANCELED, 0, {}});
     err = 0;
   }
@@ -766,7 +767,7 @@ void Engine::EndChain(const std::shared_ptr<Chain>& ch, int err) {
 // its socket, patched from the earlier replies; a step that cannot go out
 // fails, and the rest with it.
 void Engine::Advance(const std::shared_ptr<Chain>& ch) {
-  size_t i = ch->replies.size();
+  size_t i = ch->held.size();
   if (i >= ch->steps.size()) {
     EndChain(ch, 0);
     return;
@@ -778,7 +779,7 @@ void Engine::Advance(const std::shared_ptr<Chain>& ch) {
     if (err) break;
     uint32_t v;
     if (p.from >= i || size_t(p.target) + 4 > st.data.size()) err = EINVAL;
-    else if (!PatchValue(ch->replies[p.from], p, &v)) err = ENODATA;
+    else if (!PatchValue(ch->held[p.from].data, p, &v)) err = ENODATA;
     else std::memcpy(st.data.data() + p.target, &v, 4);
   }
   if (err) {
