@@ -2,7 +2,7 @@
 // RTM_GETADDR): `ip addr add|replace|del|show`, IPv4 and IPv6.
 import { linkTarget, resolveIndex, type LinkRef } from './link.js';
 import { Pipeline } from './pipeline.js';
-import { decodeAll, FAMILY_NAMES, familyNumber, flagNames, scopeName, scopeNumber, type Family, type ScopeName } from './rtnl.js';
+import { collect, FAMILY_NAMES, familyNumber, flagNames, scopeName, scopeNumber, type Family, type ScopeName } from './rtnl.js';
 import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
 import { AF_INET, AF_INET6, ipToBytes, networkBytes, type Cidr } from './wire/address.js';
@@ -324,8 +324,13 @@ export async function listAddresses(opts: ListAddressesOptions = {}): Promise<Ad
   const m = w.begin(RTM_GETADDR, NLM_F_REQUEST | NLM_F_DUMP);
   encodeIfaddrmsg(w, { family, prefixlen: 0, flags: 0, scope: 0, index });
   w.end(m);
-  const data = await Pipeline.of(ns).call(w.finish(), { operation: fn, subject: t?.subject, dump: true });
+  const bytes = w.finish();
   // Kernels before strict dump checking (4.20) ignore the filter and dump everything.
-  return decodeAll(data, RTM_NEWADDR, decodeAddress).filter((a) => (!index || a.ifindex === index) && (!family || FAMILY_NAMES[family] === a.family));
+  return collect(
+    (onPart) => Pipeline.of(ns).call(bytes, { operation: fn, subject: t?.subject, dump: true }, onPart),
+    RTM_NEWADDR,
+    decodeAddress,
+    (a) => (!index || a.ifindex === index) && (!family || FAMILY_NAMES[family] === a.family),
+  );
 }
 

@@ -5,7 +5,7 @@ import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
 import { linkTarget, resolveIndex, type LinkRef } from './link.js';
 import { Pipeline } from './pipeline.js';
-import { decodeAll, FAMILY_NAMES, familyNumber, flagNames, type Family, type LinkTarget } from './rtnl.js';
+import { collect, decodeAll, FAMILY_NAMES, familyNumber, flagNames, type Family, type LinkTarget } from './rtnl.js';
 import { AF_BRIDGE, ipFamily, ipToBytes, macToBytes } from './wire/address.js';
 import {
   decodeNdaCacheinfo,
@@ -221,9 +221,12 @@ export async function listNeighbours(opts: { link?: LinkRef; family?: Family; pr
   encodeNdmsg(w, { family, ifindex: 0, state: 0, flags: opts.proxy ? NTF_PROXY : 0, type: 0 });
   if (index) w.u32(NDA_IFINDEX, index);
   w.end(m);
-  const data = await Pipeline.of(ns).call(w.finish(), { operation: fn, subject: t?.subject, dump: true });
+  const bytes = w.finish();
   // The same filters again: kernels before strict dump checking (4.20) ignore them.
-  return decodeAll(data, RTM_NEWNEIGH, decodeNeighbour).filter(
+  return collect(
+    (onPart) => Pipeline.of(ns).call(bytes, { operation: fn, subject: t?.subject, dump: true }, onPart),
+    RTM_NEWNEIGH,
+    decodeNeighbour,
     (n) => (n.family === 'inet' || n.family === 'inet6') && (!family || FAMILY_NAMES[family] === n.family) && (!index || n.ifindex === index),
   );
 }

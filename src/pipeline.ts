@@ -28,6 +28,7 @@ interface Unit {
   /** One per message, for a batch of mutations; absent for a standalone request (a dump). */
   waiters?: Waiter[];
   opts?: RequestOptions;
+  onPart?: (messages: Message[] | null) => void;
   done?: (r: Message[] | Error) => void;
 }
 
@@ -88,13 +89,21 @@ export class Pipeline {
     });
   }
 
-  /** A standalone request (a dump or a get), sent after everything this pipeline already holds. */
-  call(bytes: Uint8Array, opts: RequestOptions): Promise<Message[]> {
+  /**
+   * A standalone request (a dump or a get), sent after everything this
+   * pipeline already holds. With `onPart`, a dump is streamed (see
+   * NetlinkSocket.callStream): parts arrive there, the rest in the result.
+   */
+  call(bytes: Uint8Array, opts: RequestOptions, onPart?: (messages: Message[] | null) => void): Promise<Message[]> {
     this.cut();
-    if (this.queue.length === 0) return this.sock.call(bytes, opts);
+    if (this.queue.length === 0) return this.standalone(bytes, opts, onPart);
     return new Promise((resolve, reject) => {
-      this.queue.push({ bytes: Buffer.from(bytes), opts, done: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
+      this.queue.push({ bytes: Buffer.from(bytes), opts, onPart, done: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
     });
+  }
+
+  private standalone(bytes: Uint8Array, opts: RequestOptions, onPart?: (messages: Message[] | null) => void): Promise<Message[]> {
+    return onPart && opts.dump ? this.sock.callStream(bytes, opts, onPart) : this.sock.call(bytes, opts);
   }
 
   /** Closes the open buffer into a unit and sends what flow control allows. */
@@ -120,7 +129,7 @@ export class Pipeline {
       if (this.inFlight > 0 && this.inFlight + n > MAX_IN_FLIGHT) return;
       this.queue.shift();
       if (u.waiters) this.submit(u.bytes, u.waiters);
-      else this.sock.call(u.bytes, u.opts!).then(u.done, u.done);
+      else this.standalone(u.bytes, u.opts!, u.onPart).then(u.done, u.done);
     }
   }
 

@@ -6,7 +6,7 @@ import { Namespace } from './namespace.js';
 import * as validate from './validate.js';
 import { linkTarget, resolveIndex, type LinkRef } from './link.js';
 import { Pipeline } from './pipeline.js';
-import { decodeAll, FAMILY_NAMES, familyNumber, flagNames, scopeName, scopeNumber, type Family, type LinkTarget, type ScopeName } from './rtnl.js';
+import { collect, FAMILY_NAMES, familyNumber, flagNames, scopeName, scopeNumber, type Family, type LinkTarget, type ScopeName } from './rtnl.js';
 import { AF_INET, AF_INET6, bytesToIp, ipFamily, ipToBytes, networkBytes, type Cidr } from './wire/address.js';
 import { NLM_F_CREATE, NLM_F_DUMP, NLM_F_EXCL, NLM_F_REPLACE, NLM_F_REQUEST, Writer, type RawAttr } from './wire/netlink.js';
 import {
@@ -476,26 +476,23 @@ export async function listRoutes(opts: ListRoutesOptions = {}): Promise<Route[]>
   if (table) w.u32(RTA_TABLE, table);
   if (dev !== undefined) w.u32(RTA_OIF, dev);
   w.end(m);
-  let data;
+  const bytes = w.finish();
+  // The same filters again: kernels before strict dump checking (4.20) ignore them.
+  const keep = (r: Route) => {
+    if (r.family !== 'inet' && r.family !== 'inet6') return false; // IPMR/IP6MR tables answer an AF_UNSPEC dump too
+    if (family && FAMILY_NAMES[family] !== r.family) return false;
+    if (table && r.table !== table) return false;
+    if (protocol && (typeof r.protocol === 'number' ? r.protocol : PROTOCOLS[r.protocol]) !== protocol) return false;
+    if (type && RTN_NAMES[type] !== r.type) return false;
+    return dev === undefined || r.dev === dev || !!r.nexthops?.some((nh) => nh.dev === dev);
+  };
   try {
-    data = await Pipeline.of(ns).call(w.finish(), { operation: fn, subject: table ? `table ${opts.table}` : undefined, dump: true });
+    return await collect((onPart) => Pipeline.of(ns).call(bytes, { operation: fn, subject: table ? `table ${opts.table}` : undefined, dump: true }, onPart), RTM_NEWROUTE, decodeRoute, keep);
   } catch (e) {
     // A table that was never created is an empty table (the kernel says ENOENT when one family is asked for).
     if (e instanceof NetlinkError && e.code === 'ENOENT' && table) return [];
     throw e;
   }
-  const out: Route[] = [];
-  // The same filters again: kernels before strict dump checking (4.20) ignore them.
-  for (const r of decodeAll(data, RTM_NEWROUTE, decodeRoute)) {
-    if (r.family !== 'inet' && r.family !== 'inet6') continue; // IPMR/IP6MR tables answer an AF_UNSPEC dump too
-    if (family && FAMILY_NAMES[family] !== r.family) continue;
-    if (table && r.table !== table) continue;
-    if (protocol && (typeof r.protocol === 'number' ? r.protocol : PROTOCOLS[r.protocol]) !== protocol) continue;
-    if (type && RTN_NAMES[type] !== r.type) continue;
-    if (dev !== undefined && r.dev !== dev && !r.nexthops?.some((nh) => nh.dev === dev)) continue;
-    out.push(r);
-  }
-  return out;
 }
 
 export interface GetRouteOptions {

@@ -43,6 +43,33 @@ export function scopeName(scope: number): ScopeName | number {
   return (RT_SCOPE_NAMES[scope] as ScopeName | undefined) ?? scope;
 }
 
+/**
+ * Runs a dump streamed (`run` passes its part handler on, e.g. to
+ * Pipeline.call) and keeps the decoded messages of `type` that pass `keep`,
+ * decoding each part while the kernel still dumps the rest.
+ */
+export async function collect<T>(
+  run: (onPart: (messages: Message[] | null) => void) => Promise<Message[]>,
+  type: number,
+  decode: (payload: Buffer) => T,
+  keep: (item: T) => boolean = () => true,
+): Promise<T[]> {
+  let out: T[] = [];
+  const take = (messages: Message[] | null) => {
+    if (!messages) {
+      out = []; // the kernel interrupted the dump: it starts again
+      return;
+    }
+    for (const m of messages) {
+      if (m.type !== type) continue;
+      const item = decode(m.payload);
+      if (keep(item)) out.push(item);
+    }
+  };
+  take(await run(take));
+  return out;
+}
+
 export function decodeAll<T>(messages: Message[], type: number, decode: (payload: Buffer) => T): T[] {
   const out: T[] = [];
   for (const m of messages) if (m.type === type) out.push(decode(m.payload));

@@ -298,4 +298,18 @@ describe('pipelining', () => {
     await Promise.all(dsts.map((dst) => deleteRoute({ ns, dst, table: 500 })));
     expect(await listRoutes({ ns, table: 500 })).toEqual([]);
   });
+
+  it('lists a table larger than a streamed part (6,000 routes, ~0.6 MB of dump) completely and once each, like ip', async () => {
+    const n = 6000;
+    const dst = (i: number) => `10.${100 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`;
+    execFileSync('ip', ['-n', ns.name!, '-batch', '-'], { input: Array.from({ length: n }, (_, i) => `route add ${dst(i)}/32 via 10.0.0.2 table 600`).join('\n') });
+    const before = native.stats().requests;
+    const routes = await listRoutes({ ns, table: 600 });
+    expect(native.stats().requests - before).toBe(1);
+    const got = routes.map((r) => r.dst);
+    expect(new Set(got).size).toBe(n);
+    expect(new Set(got)).toEqual(new Set(Array.from({ length: n }, (_, i) => `${dst(i)}/32`)));
+    expect(ipJson(ns, 'route', 'show', 'table', '600')).toHaveLength(n);
+    ipRun(ns, 'route', 'flush', 'table', '600');
+  });
 });
