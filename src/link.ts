@@ -2,9 +2,9 @@
 // list, change, move and delete any link, and the shared create path every
 // link kind (src/link-kinds/) goes through. Each call is one request unless
 // an option needs more (noted per function).
-import { checkAcks } from './engine.js';
 import { NetlinkError } from './errors.js';
 import { Namespace } from './namespace.js';
+import { collect } from './rtnl.js';
 import * as validate from './validate.js';
 import {
   decodeLink,
@@ -207,23 +207,14 @@ export async function listLinks(opts: ListLinksOptions = {}): Promise<Link[]> {
   }
   const w = new Writer(64);
   writeLinkDump(w, RTM_GETLINK, NLM_F_REQUEST | NLM_F_DUMP, { master: masterIndex, kind });
-  let out: Link[] = [];
-  const take = (messages: Message[] | null) => {
-    if (!messages) {
-      out = []; // the kernel interrupted the dump: it starts again
-      return;
-    }
-    for (const m of messages) {
-      if (m.type !== RTM_NEWLINK || m.payload.length < IFINFOMSG_LEN) continue;
-      const l = decodeLink(m.payload, ns) as Link;
-      if (kind !== undefined && l.kind !== kind) continue;
-      if (masterIndex !== undefined && l.master !== masterIndex) continue;
-      out.push(l);
-    }
-  };
+  const bytes = w.finish();
   // Streamed: parts are decoded while the kernel still dumps the rest.
-  take(await ns.route().callStream(w.finish(), { operation: 'listLinks' }, take));
-  return out;
+  return collect(
+    (onPart) => ns.route().callStream(bytes, { operation: 'listLinks' }, onPart),
+    RTM_NEWLINK,
+    (payload) => (payload.length < IFINFOMSG_LEN ? undefined : (decodeLink(payload, ns) as Link)),
+    (l): l is Link => l !== undefined && (kind === undefined || l.kind === kind) && (masterIndex === undefined || l.master === masterIndex),
+  ) as Promise<Link[]>;
 }
 
 /** Narrows a Link to a kind, typing its `info`. */
