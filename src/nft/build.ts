@@ -148,8 +148,25 @@ function lookupFragment(src: Loadable<unknown>, set: string, extra: { invert?: b
   ]);
 }
 
+/** The set lookups every Loadable offers, in terms of its load. */
+abstract class Lookups<V> implements Loadable<V> {
+  abstract readonly text: string;
+  abstract readonly type: DataType<V>;
+  abstract load(ctx: BuildContext, slot: number): Expr[];
+
+  in(set: string): Fragment {
+    return lookupFragment(this, set, {});
+  }
+  notIn(set: string): Fragment {
+    return lookupFragment(this, set, { invert: true });
+  }
+  vmap(map: string): Fragment {
+    return lookupFragment(this, map, { dreg: NFT_REG_VERDICT });
+  }
+}
+
 /** A packet or metadata field of type V; comparisons take C (e.g. CIDR strings for addresses). */
-export class Field<V, C = V> implements Loadable<V> {
+export class Field<V, C = V> extends Lookups<V> {
   /** The load expressions by register slot, built once. */
   private readonly loads: Expr[][] = [];
 
@@ -158,7 +175,9 @@ export class Field<V, C = V> implements Loadable<V> {
     readonly type: DataType<V>,
     private readonly loadInto: (dreg: number) => Expr[],
     readonly dep: Dep = {},
-  ) {}
+  ) {
+    super();
+  }
 
   load(ctx: BuildContext, slot: number): Expr[] {
     const deps = depExprs(ctx, this.dep, this.text);
@@ -224,15 +243,6 @@ export class Field<V, C = V> implements Loadable<V> {
     return fragment((ctx) => [...this.load(ctx, 0), { type: 'range', sreg: NFT_REG_1, op: 'neq', from: a, to: b }]);
   }
 
-  in(set: string): Fragment {
-    return lookupFragment(this, set, {});
-  }
-  notIn(set: string): Fragment {
-    return lookupFragment(this, set, { invert: true });
-  }
-  vmap(map: string): Fragment {
-    return lookupFragment(this, map, { dreg: NFT_REG_VERDICT });
-  }
 }
 
 /** An address in a packet header: eq/neq take an address or a CIDR prefix. */
@@ -402,11 +412,12 @@ export const fib = {
 };
 
 /** A concatenation (`meta l4proto . th dport`): each part in its own 4-byte register slots. */
-export class Concat<V extends unknown[] = unknown[]> implements Loadable<V> {
+export class Concat<V extends unknown[] = unknown[]> extends Lookups<V> {
   readonly text: string;
   readonly type: DataType<V>;
 
   constructor(readonly parts: readonly Loadable<unknown>[]) {
+    super();
     if (parts.length < 2) throw new TypeError('concat needs at least two fields');
     this.text = parts.map((p) => p.text).join(' . ');
     this.type = concatTypeOf(parts) as DataType<V>;
@@ -429,15 +440,6 @@ export class Concat<V extends unknown[] = unknown[]> implements Loadable<V> {
     return [...deps, ...loads];
   }
 
-  in(set: string): Fragment {
-    return lookupFragment(this, set, {});
-  }
-  notIn(set: string): Fragment {
-    return lookupFragment(this, set, { invert: true });
-  }
-  vmap(map: string): Fragment {
-    return lookupFragment(this, map, { dreg: NFT_REG_VERDICT });
-  }
 }
 
 function concatTypeOf(parts: readonly Loadable<unknown>[]): DataType<unknown[]> {
