@@ -9,8 +9,8 @@ import { NetlinkError } from '../errors.js';
 import { linksFrom, nsFdOf, type Link } from '../link.js';
 import type { Namespace } from '../namespace.js';
 import { checkRoute, writeRouteRequest } from '../route.js';
-import { RTA_OIF } from '../wire/route.js';
-import { encodeIfaddrmsg, IFA_ADDRESS, IFA_BROADCAST, IFA_LOCAL, IFA_TARGET_NETNSID } from '../wire/addr.js';
+import { RTA_OIF, RTMSG_SIZE } from '../wire/route.js';
+import { encodeIfaddrmsg, IFA_ADDRESS, IFA_BROADCAST, IFA_LOCAL, IFA_TARGET_NETNSID, IFADDRMSG_SIZE } from '../wire/addr.js';
 import { AF_INET, isMac, macToBytes } from '../wire/address.js';
 import {
   IFF_UP,
@@ -41,6 +41,7 @@ import {
   NLMSG_DONE,
   NLMSG_ERROR,
   NLMSG_HDRLEN,
+  forEachAttr,
   Writer,
   type Message,
 } from '../wire/netlink.js';
@@ -333,7 +334,9 @@ function writeInside(r: Inside, operation: string): InsideBytes & { addrAt: numb
   if (r.gateway !== undefined) {
     const start = w.off;
     writeRouteRequest(w, RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, defaultRouteTo(r.gateway, operation), index, []);
-    indexAt.push(attrValueAt(w.buf, start, RTM_HDR_LEN, RTA_OIF));
+    const oif = attrValueAt(w.buf, start, RTMSG_SIZE, RTA_OIF);
+    if (oif === undefined) throw new Error('the default route was written without RTA_OIF');
+    indexAt.push(oif);
     what.push('route');
   }
   return { bytes: w.finish(), indexAt, what, addrAt };
@@ -365,17 +368,10 @@ function insideBytes(r: Inside, operation: string): InsideBytes {
   let t = insideTemplates.get(key);
   if (!t) {
     const fresh = writeInside(r, operation);
-    const end = fresh.addrAt + fresh.bytes.readUInt32LE(fresh.addrAt);
-    const valueAt = (type: number) => {
-      try {
-        return attrValueAt(fresh.bytes, fresh.addrAt, IFADDRMSG_LEN, type);
-      } catch {
-        return undefined;
-      }
-    };
+    const valueAt = (type: number) => attrValueAt(fresh.bytes, fresh.addrAt, IFADDRMSG_SIZE, type);
     const localAt = valueAt(IFA_LOCAL);
     const addressAt = valueAt(IFA_ADDRESS);
-    if (localAt === undefined || addressAt === undefined || localAt > end || addressAt > end) return fresh;
+    if (localAt === undefined || addressAt === undefined) return fresh;
     t = { ...fresh, localAt, addressAt, broadcastAt: valueAt(IFA_BROADCAST), hostMask: prefix === 0 ? 0xffffffff : 2 ** (32 - prefix) - 1 };
     insideTemplates.set(key, t);
     return fresh;
@@ -388,9 +384,6 @@ function insideBytes(r: Inside, operation: string): InsideBytes {
   return { bytes, indexAt: t.indexAt, what: t.what };
 }
 
-// struct ifaddrmsg is 8 bytes, struct rtmsg 12.
-const IFADDRMSG_LEN = 8;
-const RTM_HDR_LEN = 12;
 const defaultRoutes = new Map<string, ReturnType<typeof checkRoute>>();
 
 function defaultRouteTo(gateway: string, operation: string): ReturnType<typeof checkRoute> {
@@ -400,14 +393,12 @@ function defaultRouteTo(gateway: string, operation: string): ReturnType<typeof c
 }
 
 /** Offset of the value of the first attribute of `type` in the message at `start` (after its fixed header). */
-function attrValueAt(b: Buffer, start: number, fixed: number, type: number): number {
-  const end = start + b.readUInt32LE(start);
-  for (let off = start + NLMSG_HDRLEN + fixed; off + 4 <= end; ) {
-    const len = b.readUInt16LE(off);
-    if ((b.readUInt16LE(off + 2) & 0x3fff) === type) return off + 4;
-    off += (len + 3) & ~3;
-  }
-  throw new Error(`attribute ${type} not written`);
+function attrValueAt(b: Buffer, start: number, fixed: number, type: number): number | undefined {
+  let at: number | undefined;
+  forEachAttr(b, start + NLMSG_HDRLEN + fixed, start + b.readUInt32LE(start), (t, value) => {
+    if (t === type && at === undefined) at = value.byteOffset - b.byteOffset;
+  });
+  return at;
 }
 
 /** `ip link set dev <index> alias <text>` — the commit marker of connect and createNetwork. */
