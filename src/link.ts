@@ -546,6 +546,37 @@ export async function createStackedLink(c: StackedCreate): Promise<Link> {
   }
 }
 
+/** The namespace of a stacked link's parent: explicit, else the parent Link's, else the current one. */
+export function stackNs(parentNs: unknown, fromLink: Namespace | undefined): Namespace {
+  if (parentNs !== undefined && !(parentNs instanceof Namespace)) throw new TypeError('parentNs must be a Namespace');
+  return (parentNs as Namespace | undefined) ?? fromLink ?? Namespace.current();
+}
+
+/**
+ * A stacked link of `kind` from its create function's options (`parent`,
+ * `parentNs`, `ns` and the common ones, checked into `common`): what
+ * createMacvlan, createIpvlan and createVlan share.
+ */
+export function createStackedKind(
+  opts: CreateLinkOptions & { parent: LinkRef; parentNs?: unknown },
+  common: CommonCreate,
+  kind: string,
+  info: Record<string, unknown>,
+  operation: string,
+): Promise<Link> {
+  const parentNs = stackNs(opts.parentNs, linkTarget(opts.parent, 'parent').ns);
+  return createStackedLink({
+    parentNs,
+    ns: opts.ns ?? parentNs,
+    parent: opts.parent,
+    operation,
+    subject: opts.name,
+    req: { ifi: common.ifi, attrs: common.attrs, kind, info },
+    masterName: common.masterName,
+    alias: common.alias,
+  });
+}
+
 /**
  * The two-step path: create under a temporary unique name beside the parent,
  * then move into the target and rename there in one RTM_NEWLINK

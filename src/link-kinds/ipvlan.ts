@@ -1,9 +1,8 @@
 // ipvlan: `ip link add <name> link <parent> [netns <ns>] type ipvlan mode l2|l3|l3s [bridge|private|vepa]`.
-import { checkKeys, commonCreate, createStackedLink, linkTarget, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
+import { checkKeys, commonCreate, createStackedKind, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import { IPVLAN_FLAGS, IPVLAN_MODES, type IpvlanFlag, type IpvlanMode } from '../wire/link-kinds/ipvlan.js';
-import { stackNs } from './macvlan.js';
 
 export interface IpvlanOptions extends CreateLinkOptions {
   parent: LinkRef;
@@ -26,16 +25,6 @@ export async function createIpvlan(opts: IpvlanOptions): Promise<Link<'ipvlan'>>
   const common = commonCreate(opts);
   const mode = validate.oneOf(opts.mode ?? 'l3', IPVLAN_MODES, 'mode');
   const flag = validate.oneOf(opts.flag ?? 'bridge', Object.keys(IPVLAN_FLAGS) as IpvlanFlag[], 'flag');
-  const parentNs = stackNs(opts.parentNs, linkTarget(opts.parent, 'parent').ns);
-  const link = await createStackedLink({
-    parentNs,
-    ns: opts.ns ?? parentNs,
-    parent: opts.parent,
-    operation: 'createIpvlan',
-    subject: opts.name,
-    req: { ifi: common.ifi, attrs: common.attrs, kind: 'ipvlan', info: { mode: IPVLAN_MODES.indexOf(mode), flags: IPVLAN_FLAGS[flag] } },
-    masterName: common.masterName,
-    alias: common.alias,
-  });
+  const link = await createStackedKind(opts, common, 'ipvlan', { mode: IPVLAN_MODES.indexOf(mode), flags: IPVLAN_FLAGS[flag] }, 'createIpvlan');
   return link as Link<'ipvlan'>;
 }

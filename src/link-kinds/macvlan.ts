@@ -1,5 +1,5 @@
 // macvlan: `ip link add <name> link <parent> [netns <ns>] type macvlan mode <mode>`.
-import { checkKeys, commonCreate, createStackedLink, linkTarget, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
+import { checkKeys, commonCreate, createStackedKind, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import { MACVLAN_MODES, type MacvlanMode } from '../wire/link-kinds/macvlan.js';
@@ -24,23 +24,6 @@ export async function createMacvlan(opts: MacvlanOptions): Promise<Link<'macvlan
   checkKeys(opts, ['parent', 'mode', 'parentNs'], 'createMacvlan');
   const common = commonCreate(opts);
   const mode = validate.oneOf(opts.mode ?? 'bridge', Object.keys(MACVLAN_MODES) as MacvlanMode[], 'mode');
-  const p = linkTarget(opts.parent, 'parent');
-  const parentNs = stackNs(opts.parentNs, p.ns);
-  const link = await createStackedLink({
-    parentNs,
-    ns: opts.ns ?? parentNs,
-    parent: opts.parent,
-    operation: 'createMacvlan',
-    subject: opts.name,
-    req: { ifi: common.ifi, attrs: common.attrs, kind: 'macvlan', info: { mode: MACVLAN_MODES[mode] } },
-    masterName: common.masterName,
-    alias: common.alias,
-  });
+  const link = await createStackedKind(opts, common, 'macvlan', { mode: MACVLAN_MODES[mode] }, 'createMacvlan');
   return link as Link<'macvlan'>;
-}
-
-/** The namespace of a stacked link's parent: explicit, else the parent Link's, else the current one. */
-export function stackNs(parentNs: unknown, fromLink: Namespace | undefined): Namespace {
-  if (parentNs !== undefined && !(parentNs instanceof Namespace)) throw new TypeError('parentNs must be a Namespace');
-  return (parentNs as Namespace | undefined) ?? fromLink ?? Namespace.current();
 }

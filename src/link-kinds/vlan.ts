@@ -1,9 +1,8 @@
 // 802.1Q / 802.1ad vlans: `ip link add <name> link <parent> type vlan id <id> [protocol 802.1ad]`.
-import { checkKeys, commonCreate, createStackedLink, linkTarget, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
+import { checkKeys, commonCreate, createStackedKind, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import { VLAN_PROTOCOL_IDS, type VlanProtocol } from '../wire/link-kinds/vlan.js';
-import { stackNs } from './macvlan.js';
 
 export interface VlanOptions extends CreateLinkOptions {
   parent: LinkRef;
@@ -27,16 +26,6 @@ export async function createVlan(opts: VlanOptions): Promise<Link<'vlan'>> {
   const id = validate.uint(opts.id, 'id', 4095);
   const info: Record<string, number> = { id };
   if (opts.protocol !== undefined) info.protocol = VLAN_PROTOCOL_IDS[validate.oneOf(opts.protocol, ['802.1Q', '802.1ad'] as const, 'protocol')];
-  const parentNs = stackNs(opts.parentNs, linkTarget(opts.parent, 'parent').ns);
-  const link = await createStackedLink({
-    parentNs,
-    ns: opts.ns ?? parentNs,
-    parent: opts.parent,
-    operation: 'createVlan',
-    subject: opts.name,
-    req: { ifi: common.ifi, attrs: common.attrs, kind: 'vlan', info },
-    masterName: common.masterName,
-    alias: common.alias,
-  });
+  const link = await createStackedKind(opts, common, 'vlan', info, 'createVlan');
   return link as Link<'vlan'>;
 }
