@@ -50,25 +50,19 @@ function checkContainer(c: string, i: number): void {
   }
 }
 
-/** Separate `ip` processes per step, awaited; µs per container. */
-async function ipPerStep(n: number): Promise<number[]> {
-  const host = hostWithBridge('ipstep');
+/**
+ * µs per container for n containers set up by `setup` (ip processes), each
+ * in a fresh named namespace, on a host with bridge nwbr0; one warm-up first,
+ * the last one checked, everything deleted after.
+ */
+async function timeIpContainers(tag: string, n: number, setup: (c: string, host: string, i: number) => Promise<void>): Promise<number[]> {
+  const host = hostWithBridge(tag);
   const made: string[] = [];
   try {
     const connect = async (i: number) => {
       const c = nsName('c');
       made.push(c);
-      const h = `nwc${i}`;
-      const steps = [
-        ['netns', 'add', c],
-        ['-n', host, 'link', 'add', h, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c],
-        ['-n', host, 'link', 'set', h, 'master', 'nwbr0'],
-        ['-n', host, 'link', 'set', h, 'up'],
-        ['-n', c, 'link', 'set', 'eth0', 'up'],
-        ['-n', c, 'addr', 'add', `${containerAddress(i)}/16`, 'dev', 'eth0'],
-        ['-n', c, 'route', 'add', 'default', 'via', '172.18.0.1'],
-      ];
-      for (const s of steps) await execFileP('ip', s);
+      await setup(c, host, i);
     };
     await connect(1000); // warm-up
     const us = await timeEach(n, connect);
@@ -80,31 +74,35 @@ async function ipPerStep(n: number): Promise<number[]> {
   }
 }
 
+/** Separate `ip` processes per step, awaited; µs per container. */
+function ipPerStep(n: number): Promise<number[]> {
+  return timeIpContainers('ipstep', n, async (c, host, i) => {
+    const h = `nwc${i}`;
+    const steps = [
+      ['netns', 'add', c],
+      ['-n', host, 'link', 'add', h, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', c],
+      ['-n', host, 'link', 'set', h, 'master', 'nwbr0'],
+      ['-n', host, 'link', 'set', h, 'up'],
+      ['-n', c, 'link', 'set', 'eth0', 'up'],
+      ['-n', c, 'addr', 'add', `${containerAddress(i)}/16`, 'dev', 'eth0'],
+      ['-n', c, 'route', 'add', 'default', 'via', '172.18.0.1'],
+    ];
+    for (const st of steps) await execFileP('ip', st);
+  });
+}
+
 /**
  * `ip -batch` per container: `ip netns add` (inside `ip -n HOST -batch` the
  * namespace's bind mount lands in ip's private mount namespace and is lost),
  * one `ip -n HOST -batch -` for the host side, one `ip -n C -batch -` inside.
  */
-async function ipBatch(n: number): Promise<number[]> {
-  const host = hostWithBridge('ipbatch');
-  const made: string[] = [];
-  try {
-    const connect = async (i: number) => {
-      const c = nsName('c');
-      made.push(c);
-      const h = `nwc${i}`;
-      await execFileP('ip', ['netns', 'add', c]);
-      await runWithInput('ip', ['-n', host, '-batch', '-'], `link add ${h} type veth peer name eth0 netns ${c}\nlink set ${h} master nwbr0\nlink set ${h} up\n`);
-      await runWithInput('ip', ['-n', c, '-batch', '-'], `link set eth0 up\naddr add ${containerAddress(i)}/16 dev eth0\nroute add default via 172.18.0.1\n`);
-    };
-    await connect(1000); // warm-up
-    const us = await timeEach(n, connect);
-    checkContainer(made[made.length - 1], n - 1);
-    return us;
-  } finally {
-    for (const c of made) delNetns(c);
-    delNetns(host);
-  }
+function ipBatch(n: number): Promise<number[]> {
+  return timeIpContainers('ipbatch', n, async (c, host, i) => {
+    const h = `nwc${i}`;
+    await execFileP('ip', ['netns', 'add', c]);
+    await runWithInput('ip', ['-n', host, '-batch', '-'], `link add ${h} type veth peer name eth0 netns ${c}\nlink set ${h} master nwbr0\nlink set ${h} up\n`);
+    await runWithInput('ip', ['-n', c, '-batch', '-'], `link set eth0 up\naddr add ${containerAddress(i)}/16 dev eth0\nroute add default via 172.18.0.1\n`);
+  });
 }
 
 /**
