@@ -474,6 +474,14 @@ export interface CreateRequest {
 const CREATE_FLAGS = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO;
 
 /**
+ * A per-kind create function's request, from its checked common options:
+ * the kind and its info, the master to resolve, the alias to set after.
+ */
+export function kindRequest(common: CommonCreate, name: string, kind: string, info: object | undefined, operation: string): Omit<CreateRequest, 'ns'> {
+  return { operation, subject: name, req: { ifi: common.ifi, attrs: common.attrs, kind, info }, masterName: common.masterName, alias: common.alias };
+}
+
+/**
  * Sends one RTM_NEWLINK create (NLM_F_CREATE|NLM_F_EXCL, and NLM_F_ECHO so
  * the kernel answers with the new link) and returns the Link as created.
  * When the kernel does not echo (before 6.3, or the link was born in another
@@ -565,16 +573,7 @@ export function createStackedKind(
   operation: string,
 ): Promise<Link> {
   const parentNs = stackNs(opts.parentNs, linkTarget(opts.parent, 'parent').ns);
-  return createStackedLink({
-    parentNs,
-    ns: opts.ns ?? parentNs,
-    parent: opts.parent,
-    operation,
-    subject: opts.name,
-    req: { ifi: common.ifi, attrs: common.attrs, kind, info },
-    masterName: common.masterName,
-    alias: common.alias,
-  });
+  return createStackedLink({ parentNs, ns: opts.ns ?? parentNs, parent: opts.parent, ...kindRequest(common, opts.name, kind, info, operation) });
 }
 
 /**
@@ -642,14 +641,7 @@ export async function createLink(opts: GenericCreateOptions): Promise<Link> {
     const parent = linkTarget(opts.parent, 'parent');
     common.attrs.link = await indexOf(parent, ns, 'createLink');
   }
-  return createLinkRequest({
-    ns,
-    operation: 'createLink',
-    subject: opts.name,
-    req: { ifi: common.ifi, attrs: common.attrs, kind, info: opts.info },
-    masterName: common.masterName,
-    alias: common.alias,
-  });
+  return createLinkRequest({ ns, ...kindRequest(common, opts.name, kind, opts.info, 'createLink') });
 }
 
 function nonEmptyString(v: unknown, arg: string): string {

@@ -2,7 +2,7 @@
 import {
   checkKeys,
   commonCreate,
-  createLinkRequest,
+  createLinkRequest, kindRequest,
   listLinks,
   setLink,
   type CreateLinkOptions,
@@ -52,14 +52,7 @@ export async function createBridge(opts: BridgeOptions): Promise<Link<'bridge'>>
   if (opts.vlanProtocol !== undefined) info.vlanProtocol = VLAN_PROTOCOL_IDS[validate.oneOf(opts.vlanProtocol, ['802.1Q', '802.1ad'] as const, 'vlanProtocol')];
   if (opts.vlanDefaultPvid !== undefined) info.vlanDefaultPvid = validate.uint(opts.vlanDefaultPvid, 'vlanDefaultPvid', 4094);
   if (opts.mcastSnooping !== undefined) info.mcastSnooping = bool(opts.mcastSnooping, 'mcastSnooping') ? 1 : 0;
-  const link = await createLinkRequest({
-    ns: Namespace.of(opts?.ns),
-    operation: 'createBridge',
-    subject: opts.name,
-    req: { ifi: common.ifi, attrs: common.attrs, kind: 'bridge', info },
-    masterName: common.masterName,
-    alias: common.alias,
-  });
+  const link = await createLinkRequest({ ns: Namespace.of(opts?.ns), ...kindRequest(common, opts.name, 'bridge', info, 'createBridge') });
   return link as Link<'bridge'>;
 }
 

@@ -1,5 +1,5 @@
 // dummy links: `ip link add <name> type dummy`.
-import { checkKeys, commonCreate, createLinkRequest, type CreateLinkOptions, type Link } from '../link.js';
+import { checkKeys, commonCreate, createLinkRequest, kindRequest, type CreateLinkOptions, type Link } from '../link.js';
 import { Namespace } from '../namespace.js';
 
 /**
@@ -11,13 +11,6 @@ import { Namespace } from '../namespace.js';
 export async function createDummy(opts: CreateLinkOptions): Promise<Link<'dummy'>> {
   checkKeys(opts, [], 'createDummy');
   const common = commonCreate(opts);
-  const link = await createLinkRequest({
-    ns: Namespace.of(opts?.ns),
-    operation: 'createDummy',
-    subject: opts.name,
-    req: { ifi: common.ifi, attrs: common.attrs, kind: 'dummy' },
-    masterName: common.masterName,
-    alias: common.alias,
-  });
+  const link = await createLinkRequest({ ns: Namespace.of(opts?.ns), ...kindRequest(common, opts.name, 'dummy', undefined, 'createDummy') });
   return link as Link<'dummy'>;
 }

@@ -1,5 +1,5 @@
 // veth pairs: `ip link add <name> type veth peer name <peer> [netns <ns>]`.
-import { commonCreate, checkKeys, createLinkRequest, nsFdOf, setLink, type CreateLinkOptions, type Link } from '../link.js';
+import { commonCreate, checkKeys, createLinkRequest, kindRequest, nsFdOf, setLink, type CreateLinkOptions, type Link } from '../link.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import type { LinkAttrs } from '../wire/link.js';
@@ -47,11 +47,8 @@ export async function createVethPair(opts: VethPairOptions): Promise<VethPair> {
 
   const link = await createLinkRequest({
     ns,
-    operation: 'createVethPair',
+    ...kindRequest(common, opts.name, 'veth', { peer: { attrs: peerAttrs } }, 'createVethPair'),
     subject: `${opts.name} (peer ${peerName})`,
-    req: { ifi: common.ifi, attrs: common.attrs, kind: 'veth', info: { peer: { attrs: peerAttrs } } },
-    masterName: common.masterName,
-    alias: common.alias,
     // IFLA_LINK of the new link is the peer's index (in the peer's namespace).
     after: opts.up ? (l) => setLink(l.link || peerName, { up: true }, { ns: peerNs }, 'createVethPair') : undefined,
   });

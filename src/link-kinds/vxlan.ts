@@ -1,5 +1,5 @@
 // vxlan: `ip link add <name> type vxlan id <vni> [local A] [remote B | group G dev D] [dstport P] ...`.
-import { checkKeys, commonCreate, createLinkRequest, indexOf, linkTarget, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
+import { checkKeys, commonCreate, createLinkRequest, kindRequest, indexOf, linkTarget, type CreateLinkOptions, type Link, type LinkRef } from '../link.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import { AF_INET, ipFamily } from '../wire/address.js';
@@ -104,13 +104,6 @@ export async function createVxlan(opts: VxlanOptions): Promise<Link<'vxlan'>> {
   const ns = Namespace.of(opts?.ns);
   const parent = opts.parent === undefined ? undefined : linkTarget(opts.parent, 'parent');
   if (parent) info.link = await indexOf(parent, ns, 'createVxlan');
-  const link = await createLinkRequest({
-    ns,
-    operation: 'createVxlan',
-    subject: opts.name,
-    req: { ifi: common.ifi, attrs: common.attrs, kind: 'vxlan', info },
-    masterName: common.masterName,
-    alias: common.alias,
-  });
+  const link = await createLinkRequest({ ns, ...kindRequest(common, opts.name, 'vxlan', info, 'createVxlan') });
   return link as Link<'vxlan'>;
 }
