@@ -9,14 +9,14 @@ export interface TaskResult {
   data?: Buffer;
 }
 
-interface Pending {
-  resolve(r: { errno: number; value: number; data?: Buffer }): void;
+/** What the engine answers a request or a task with. */
+interface Done {
+  errno: number;
+  value: number;
+  data?: Buffer;
 }
 
-const pending = new Map<number, Pending>();
-function replyOf(r: { value: number; data?: Buffer }): Reply {
-  return { messages: r.data ? parseMessages(r.data) : [], firstSeq: r.value };
-}
+const pending = new Map<number, { resolve(r: Done): void }>();
 
 /** Handlers of streamed dumps' parts by request id (null: drop the parts so far). */
 const partials = new Map<number, (messages: Message[] | null) => void>();
@@ -125,19 +125,19 @@ function allocate(): number {
   return id;
 }
 
-function wait(id: number): Promise<{ errno: number; value: number; data?: Buffer }> {
-  return new Promise<{ errno: number; value: number; data?: Buffer }>((resolve) => pending.set(id, { resolve }));
+function wait(id: number): Promise<Done> {
+  return new Promise<Done>((resolve) => pending.set(id, { resolve }));
 }
 
 /** The completion of a task id registered earlier with {@link expectTask}. */
-function waitFor(id: number): Promise<{ errno: number; value: number; data?: Buffer }> {
+function waitFor(id: number): Promise<Done> {
   const p = expected.get(id);
   if (!p) throw new Error(`no task ${id} is expected`);
   expected.delete(id);
   return p;
 }
 
-const expected = new Map<number, Promise<{ errno: number; value: number; data?: Buffer }>>();
+const expected = new Map<number, Promise<Done>>();
 
 /**
  * Reserves a task id whose completion a later call picks up (the socket a
@@ -198,6 +198,10 @@ export interface Reply {
   messages: Message[];
   /** Sequence number the engine gave the first message of the request. */
   firstSeq: number;
+}
+
+function replyOf(r: Done): Reply {
+  return { messages: r.data ? parseMessages(r.data) : [], firstSeq: r.value };
 }
 
 // A socket object dropped without close() releases its native socket when
@@ -268,7 +272,7 @@ export class NetlinkSocket {
   }
 
   /** @internal What a completion means for the caller: a Reply, or the error. */
-  async settle(r: { errno: number; value: number; data?: Buffer }, opts: RequestOptions, chained = false): Promise<Reply> {
+  async settle(r: Done, opts: RequestOptions, chained = false): Promise<Reply> {
     if (!r.errno) return replyOf(r);
     await this.opened;
     if (this.openError) throw this.openError;
