@@ -446,13 +446,18 @@ void Engine::CreateNs(Command& c) {
     if (sock < 0) sock = -errno;
   });
   if (nsfd < 0) {
-    Complete({Completion::kTask, c.id, -nsfd, 0, {}});
-    Complete({Completion::kTask, c.open_id, -nsfd, 0, {}});
+    // Both in one delivery: when JS sees the namespace fail, the socket's
+    // task has settled too and nothing keeps the process alive.
+    std::vector<Completion> both;
+    both.push_back({Completion::kTask, c.open_id, -nsfd, 0, {}});
+    both.push_back({Completion::kTask, c.id, -nsfd, 0, {}});
+    CompleteAll(std::move(both));
     return;
   }
-  Complete({Completion::kTask, c.id, 0, int64_t(nsfd), {}});
+  // The socket's task first, so the namespace arrives with its socket open.
   if (sock < 0) Complete({Completion::kTask, c.open_id, -sock, 0, {}});
   else Register(c.open_id, c.handle, sock, c.socket);
+  Complete({Completion::kTask, c.id, 0, int64_t(nsfd), {}});
 }
 
 void Engine::Register(uint32_t task_id, uint32_t handle, int fd, const SocketOptions& o) {
