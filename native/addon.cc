@@ -122,6 +122,12 @@ std::vector<uint8_t> Bytes(const Napi::Value& v) {
   return std::vector<uint8_t>(a.Data(), a.Data() + a.ByteLength());
 }
 
+// A task made now and run later as a step of a chain (requestChain takes it
+// in place of a request's bytes, once).
+struct TaskBox {
+  Task task;
+};
+
 // Duplicates a namespace fd the caller holds, so closing it in JS while a
 // task is queued cannot pull it away. -1 stays -1.
 int DupNs(int fd) {
@@ -189,7 +195,18 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
     auto t = list.Get(i).As<Napi::Array>();
     steps[i].handle = U32(t.Get(0u));
     steps[i].id = U32(t.Get(1u));
-    steps[i].data = Bytes(t.Get(2u));
+    Napi::Value what = t.Get(2u);
+    if (what.IsExternal()) {
+      TaskBox* box = what.As<Napi::External<TaskBox>>().Data();
+      if (!box->task) {
+        Napi::TypeError::New(info.Env(), "requestChain: a task step can be used once").ThrowAsJavaScriptException();
+        return info.Env().Undefined();
+      }
+      steps[i].task = std::move(box->task);
+      box->task = nullptr;
+    } else {
+      steps[i].data = Bytes(what);
+    }
     steps[i].flags = U32(t.Get(3u));
   }
   auto flat = info[1].As<Napi::Array>();
@@ -247,18 +264,28 @@ void Submit(const Napi::CallbackInfo& info, Task task) {
 }
 
 // A task that works inside a namespace given by a JS-held fd.
+// The task owns the namespace fd (a duplicate): closed when the task is
+// destroyed, whether it ran or was dropped because the environment stopped
+// first.
 template <class F>
-Napi::Value NsTask(const Napi::CallbackInfo& info, int nsfd_arg, F fn) {
-  int nsfd = DupNs(I32(info[nsfd_arg]));
-  if (nsfd < -1) return Napi::Number::New(info.Env(), nsfd);
-  // The task owns the duplicate: closed when the task is destroyed, whether
-  // it ran or was dropped because the environment stopped first.
+Task InNs(int nsfd, F fn) {
   auto owned = std::shared_ptr<int>(new int(nsfd), [](int* fd) {
     if (*fd >= 0) close(*fd);
     delete fd;
   });
-  Submit(info, [owned, fn](int home, std::vector<uint8_t>* out) -> int64_t { return fn(home, *owned, out); });
+  return [owned, fn](int home, std::vector<uint8_t>* out) -> int64_t { return fn(home, *owned, out); };
+}
+
+template <class F>
+Napi::Value NsTask(const Napi::CallbackInfo& info, int nsfd_arg, F fn) {
+  int nsfd = DupNs(I32(info[nsfd_arg]));
+  if (nsfd < -1) return Napi::Number::New(info.Env(), nsfd);
+  Submit(info, InNs(nsfd, fn));
   return Napi::Number::New(info.Env(), 0);
+}
+
+Napi::Value BoxTask(Napi::Env env, Task task) {
+  return Napi::External<TaskBox>::New(env, new TaskBox{std::move(task)}, [](Napi::Env, TaskBox* b) { delete b; });
 }
 
 // netnsCreate(id) -> fd
@@ -428,18 +455,38 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
 // made in the namespace, bound and closed on the engine thread; the task's
 // value is the bind's errno (0: the port is free). Whether a port is taken,
 // without three syscalls on the event loop's thread.
+// -errno of the socket or the bind, 0 when the port is free.
+int64_t ProbeBind(int home, int nsfd, int family, int type, const std::string& address, uint16_t port, bool reuse) {
+  int fd = SocketInNetns(home, nsfd, family, type, 0);
+  if (fd < 0) return fd;
+  int r = BindTo(fd, family, address, port, reuse);
+  close(fd);
+  return r;
+}
+
 Napi::Value BindProbe(const Napi::CallbackInfo& info) {
   int family = I32(info[2]), type = I32(info[3]);
   std::string address = info[4].As<Napi::String>();
   uint16_t port = uint16_t(U32(info[5]));
   bool reuse = info[6].As<Napi::Boolean>().Value();
   return NsTask(info, 1, [=](int home, int nsfd, std::vector<uint8_t>*) -> int64_t {
-    int fd = SocketInNetns(home, nsfd, family, type, 0);
-    if (fd < 0) return fd;
-    int r = BindTo(fd, family, address, port, reuse);
-    close(fd);
-    return -r;
+    return -ProbeBind(home, nsfd, family, type, address, port, reuse);
   });
+}
+
+// bindProbeStep(nsfd, family, type, address, port, reuse) -> a chain step
+// (or -errno): the same probe, failing the chain with the bind's errno when
+// the port is taken, so a later step goes out only if it was free.
+Napi::Value BindProbeStep(const Napi::CallbackInfo& info) {
+  int nsfd = DupNs(I32(info[0]));
+  if (nsfd < -1) return Napi::Number::New(info.Env(), nsfd);
+  int family = I32(info[1]), type = I32(info[2]);
+  std::string address = info[3].As<Napi::String>();
+  uint16_t port = uint16_t(U32(info[4]));
+  bool reuse = info[5].As<Napi::Boolean>().Value();
+  return BoxTask(info.Env(), InNs(nsfd, [=](int home, int fd, std::vector<uint8_t>*) -> int64_t {
+    return ProbeBind(home, fd, family, type, address, port, reuse);
+  }));
 }
 
 Napi::Value Stats(const Napi::CallbackInfo& info) {
@@ -485,6 +532,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
       {"fdIdentity", FdIdentity},
       {"bind", Bind},
       {"bindProbe", BindProbe},
+      {"bindProbeStep", BindProbeStep},
       {"stats", Stats},
   };
   for (const Fn& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));

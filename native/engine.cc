@@ -773,6 +773,20 @@ void Engine::EndChain(const std::shared_ptr<Chain>& ch, int err) {
 // fails, and the rest with it.
 void Engine::Advance(const std::shared_ptr<Chain>& ch) {
   size_t i = ch->held.size();
+  // Task steps run here and now; the chain goes on while they succeed.
+  for (; i < ch->steps.size() && ch->steps[i].task; i++) {
+    ChainStep& st = ch->steps[i];
+    Completion done{Completion::kTask, st.id, 0, 0, {}};
+    int64_t r = st.task(home_, &done.data);
+    st.task = nullptr;
+    if (r < 0) done.err = int(-r);
+    else done.value = r;
+    ch->held.push_back(std::move(done));
+    if (r < 0) {
+      EndChain(ch, 0);
+      return;
+    }
+  }
   if (i >= ch->steps.size()) {
     EndChain(ch, 0);
     return;

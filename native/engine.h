@@ -61,12 +61,16 @@ struct ChainPatch {
   uint32_t target = 0;
 };
 
+// A step is a request on a socket, or (task set) a task run on the engine
+// thread when the step is reached: a negative result fails the chain with
+// that errno, as an error ack would.
 struct ChainStep {
   uint32_t handle = 0;
   uint32_t id = 0;
   uint32_t flags = 0;
   std::vector<uint8_t> data;
   std::vector<ChainPatch> patches;
+  Task task;
 };
 
 struct SocketOptions {

@@ -1,7 +1,7 @@
 // The JS half of the native engine: request ids, promises, and routing of
 // completions (one callback from the engine thread, batched per wake-up).
 import { NetlinkError, type NetlinkErrorDetails } from './errors.js';
-import { CompletionKind, native, RequestFlag } from './native.js';
+import { CompletionKind, native, RequestFlag, type NativeTask } from './native.js';
 import { NLMSG_DONE, NLMSG_ERROR, parseError, parseMessages, type ErrorReply, type Message } from './wire/netlink.js';
 
 export interface TaskResult {
@@ -440,6 +440,19 @@ export interface ChainStep {
 }
 
 /**
+ * A chain step that runs a native task on the engine thread when reached
+ * (made by e.g. native.bindProbeStep; usable once). It fails the chain
+ * with its errno as an error ack would; its promise resolves with the
+ * task's result.
+ */
+export interface ChainTask {
+  task: NativeTask;
+  opts: RequestOptions;
+  /** The error its failure (an errno) rejects with; default a NetlinkError of opts. */
+  fail?: (errno: number) => Error;
+}
+
+/**
  * A u32 copied from an earlier step's replies into a later step's bytes
  * before it is sent: from the first reply message of type `msgType`, the
  * u32 at payload offset `field`, or (with `attr`) the value of the first
@@ -464,21 +477,35 @@ export interface ChainPatch {
  * container setup its round trips (veth, then the inside of the peer's
  * namespace, then the tag), each ~100 µs of thread hand-offs on a VM.
  */
-export function requestChain(steps: ChainStep[], patches: ChainPatch[] = []): Promise<Reply>[] {
-  for (const st of steps) st.sock.assertOpen(st.opts);
+export function requestChain<const S extends readonly (ChainStep | ChainTask)[]>(steps: S, patches: ChainPatch[] = []): { [K in keyof S]: Promise<S[K] extends ChainTask ? TaskResult : Reply> } {
+  start();
+  for (const st of steps) if ('sock' in st) st.sock.assertOpen(st.opts);
   const flat: number[] = [];
   for (const p of patches) {
-    if (p.from >= p.step || p.step >= steps.length || p.target + 4 > steps[p.step].bytes.length) throw new RangeError(`requestChain: bad patch ${JSON.stringify(p)}`);
+    const target = steps[p.step];
+    if (p.from >= p.step || p.step >= steps.length || !('bytes' in target) || p.target + 4 > target.bytes.length) throw new RangeError(`requestChain: bad patch ${JSON.stringify(p)}`);
     flat.push(p.step, p.from, p.msgType, p.attr ?? 0, p.field, p.target);
   }
-  const waits = steps.map(() => {
-    const id = allocate();
-    return { id, p: wait(id) };
-  });
-  native.requestChain(
-    steps.map((st, i) => [st.sock.handle, waits[i].id, st.bytes, st.opts.alone ? RequestFlag.Alone : 0]),
-    flat,
-  );
+  const ids = steps.map(() => allocate());
+  const waits = ids.map(wait);
+  try {
+    native.requestChain(
+      steps.map((st, i) => ('sock' in st ? [st.sock.handle, ids[i], st.bytes, st.opts.alone ? RequestFlag.Alone : 0] : [0, ids[i], st.task, 0])),
+      flat,
+    );
+  } catch (err) {
+    for (const id of ids) pending.delete(id);
+    throw err;
+  }
   submitted();
-  return steps.map((st, i) => waits[i].p.then((r) => st.sock.settle(r, st.opts, true)));
+  return steps.map((st, i) => waits[i].then<Reply | TaskResult>((r) => ('sock' in st ? st.sock.settle(r, st.opts, true) : settleTask(r, st)))) as never;
+}
+
+function settleTask(r: Done, { opts, fail }: ChainTask): TaskResult {
+  if (r.errno) {
+    if (fail && r.errno !== 125) throw fail(r.errno);
+    const kernelMessage = r.errno === 125 ? 'not run: an earlier request of the chain failed' : undefined;
+    throw new NetlinkError(r.errno, opts.operation, { subject: opts.subject, kernelMessage });
+  }
+  return { value: r.value, data: r.data };
 }

@@ -22,6 +22,9 @@ export const enum RequestFlag {
   Stream = 4,
 }
 
+/** A native task made for a chain step (an opaque handle, usable once). */
+export type NativeTask = { readonly __nativeTask: unique symbol };
+
 /** Negative numbers returned by synchronous calls are -errno. */
 export interface NativeAddon {
   init(
@@ -29,8 +32,8 @@ export interface NativeAddon {
   ): number;
   openSocket(taskId: number, protocol: number, nsFd: number, groups: number[], rcvbuf: number): number;
   request(handle: number, id: number, bytes: Uint8Array, flags: number): void;
-  /** Dependent requests sent in order by the engine; patches: flat [step, from, msgType, attr, field, target]*. */
-  requestChain(steps: [handle: number, id: number, bytes: Uint8Array, flags: number][], patches: number[]): void;
+  /** Dependent requests (or tasks: handle 0, a NativeTask for bytes) sent in order by the engine; patches: flat [step, from, msgType, attr, field, target]*. */
+  requestChain(steps: [handle: number, id: number, bytes: Uint8Array | NativeTask, flags: number][], patches: number[]): void;
   /** Whether the last submission had to wake the engine thread (it was asleep). */
   woke(): boolean;
   /** sched_yield(): lets a thread waiting for this core run. */
@@ -55,6 +58,8 @@ export interface NativeAddon {
   bind(fd: number, family: number, address: string, port: number, reuseAddress: boolean): number;
   /** Task: socket in the namespace, bind, close; the value is bind's errno (0: free). */
   bindProbe(id: number, nsFd: number, family: number, type: number, address: string, port: number, reuseAddress: boolean): number;
+  /** The same probe as a chain step, failing the chain with the bind's errno; or -errno. */
+  bindProbeStep(nsFd: number, family: number, type: number, address: string, port: number, reuseAddress: boolean): NativeTask | number;
   /** Engine counters: sendmsg calls, requests sent, dump retries, handles keeping the loop alive. */
   stats(): { sendmsgs: number; requests: number; dumpRetries: number; active: number };
 }

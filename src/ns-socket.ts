@@ -5,8 +5,8 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { once } from 'node:events';
-import { runTask } from './engine.js';
-import { check } from './errors.js';
+import { runTask, type ChainTask, type RequestOptions } from './engine.js';
+import { check, NetlinkError } from './errors.js';
 import { native } from './native.js';
 import { AF_INET, AF_INET6, ipFamily } from './wire/address.js';
 import type { Namespace } from './namespace.js';
@@ -35,6 +35,26 @@ export async function probeBind(ns: Namespace, family: 4 | 6, type: 'tcp' | 'udp
     native.bindProbe(id, ns.nsFd, family === 6 ? AF_INET6 : AF_INET, type === 'tcp' ? SOCK_STREAM : SOCK_DGRAM, address ?? (family === 6 ? '::' : '0.0.0.0'), port, type === 'tcp'),
   );
   return value ? -value : 0;
+}
+
+/**
+ * The same probe as a step of a {@link requestChain}: the steps after it go
+ * out only if the port was free; otherwise it rejects with the bind's error
+ * (EADDRINUSE, EADDRNOTAVAIL) and they with ECANCELED. "Commit this only if
+ * nothing is bound there", in one pass of the engine thread.
+ */
+export function probeBindStep(
+  ns: Namespace,
+  family: 4 | 6,
+  type: 'tcp' | 'udp',
+  address: string | undefined,
+  port: number,
+  opts: RequestOptions,
+  fail?: (errno: number) => Error,
+): ChainTask {
+  const task = native.bindProbeStep(ns.nsFd, family === 6 ? AF_INET6 : AF_INET, type === 'tcp' ? SOCK_STREAM : SOCK_DGRAM, address ?? (family === 6 ? '::' : '0.0.0.0'), port, type === 'tcp');
+  if (typeof task === 'number') throw new NetlinkError(-task, opts.operation, { subject: opts.subject });
+  return fail ? { task, opts, fail } : { task, opts };
 }
 
 function familyOf(host: string | undefined, fallback: 4 | 6 = 4): 4 | 6 {

@@ -13,6 +13,7 @@ import { native } from '../src/native.js';
 import { NLM_F_ACK, NLM_F_CREATE, NLM_F_DUMP, NLM_F_ECHO, NLM_F_EXCL, NLM_F_REQUEST, NLMSG_HDRLEN, NETLINK_ROUTE, Writer } from '../src/wire/netlink.js';
 import { IFF_UP, IFINFOMSG_LEN, IFLA_LINK, writeLinkMessage } from '../src/wire/link.js';
 import { nsFdOf } from '../src/link.js';
+import { probeBindStep } from '../src/ns-socket.js';
 import { RTM_GETLINK, RTM_NEWLINK } from '../src/wire/rtnetlink.js';
 import { NsScope } from './helpers.js';
 
@@ -242,6 +243,43 @@ describe('request chains', () => {
         [{ step: 1, from: 0, msgType: RTM_NEWLINK, field: 4, target: bytes.length - 2 }],
       ),
     ).toThrow(RangeError);
+  });
+
+  // A task step (a bind probe) gates the request after it: "create this only if the port is free".
+  function gated(port: number, name: string) {
+    const w = new Writer();
+    writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, { attrs: { ifname: name }, kind: 'bridge' });
+    const opts = { operation: 'gated', subject: name };
+    return Promise.allSettled(requestChain([probeBindStep(ns, 4, 'tcp', undefined, port, opts), { sock: ns.route(), bytes: w.finish(), opts }] as const));
+  }
+  const linkNames = () => JSON.parse(execFileSync('ip', ['-n', ns.name!, '-j', 'link', 'show'], { encoding: 'utf8' })).map((l: { ifname: string }) => l.ifname);
+
+  it('runs a task step first and sends the request after it only when the task succeeds', async () => {
+    const [probe, create] = await gated(7101, 'gate0');
+    expect(probe).toEqual({ status: 'fulfilled', value: { value: 0, data: undefined } });
+    expect(create.status).toBe('fulfilled');
+    checkAcks((create as PromiseFulfilledResult<never>).value, { operation: 'gated' });
+    expect(linkNames()).toContain('gate0');
+  });
+
+  it('fails the chain at a failing task step: its errno, the request after it not sent (ECANCELED)', async () => {
+    const server = ns.createServer(() => {});
+    await server.listenAsync({ port: 7102 });
+    try {
+      const [probe, create] = await gated(7102, 'gate1');
+      expect((probe as PromiseRejectedResult).reason).toMatchObject({ code: 'EADDRINUSE', operation: 'gated', subject: 'gate1' });
+      expect((create as PromiseRejectedResult).reason).toMatchObject({ code: 'ECANCELED' });
+      expect(linkNames()).not.toContain('gate1');
+    } finally {
+      server.close();
+    }
+  });
+
+  it('refuses a task step used twice', async () => {
+    const opts = { operation: 'twice' };
+    const step = probeBindStep(ns, 4, 'udp', undefined, 7103, opts);
+    await Promise.all(requestChain([step]));
+    expect(() => requestChain([step])).toThrow(/once/);
   });
 });
 
