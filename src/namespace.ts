@@ -44,6 +44,7 @@ export class Namespace {
   readonly isCurrent: boolean;
   private routeSocket?: NetlinkSocket;
   private netfilterSocket?: NetlinkSocket;
+  private readonly closing: (() => void)[] = [];
 
   private ident?: [number, number];
 
@@ -164,6 +165,11 @@ export class Namespace {
     return a[0] === b[0] && a[1] === b[1];
   }
 
+  /** @internal Runs fn when this handle closes: what was opened inside the namespace on its behalf (it would keep the namespace alive). */
+  onClose(fn: () => void): void {
+    this.closing.push(fn);
+  }
+
   /** The rtnetlink socket of this namespace (opened on first use). */
   route(): NetlinkSocket {
     return (this.routeSocket ??= new NetlinkSocket(NETLINK_ROUTE, this.nsFd));
@@ -205,6 +211,7 @@ export class Namespace {
 
   /** Closes the sockets and descriptor this object holds (the namespace itself survives if named or in use). */
   close(): void {
+    for (const fn of this.closing.splice(0)) fn();
     this.routeSocket?.close();
     this.netfilterSocket?.close();
     this.routeSocket = this.netfilterSocket = undefined;

@@ -38,6 +38,7 @@ import {
   type PublishOptions,
   type Reapplied,
 } from '../src/firewall/index.js';
+import { addressView } from '../src/firewall/addresses.js';
 import { FAMILY, postRuleExprs, TABLE } from '../src/firewall/layout.js';
 import { resetStates, stateOf } from '../src/firewall/state.js';
 import { change } from '../src/firewall/sync.js';
@@ -649,5 +650,45 @@ describe('in a namespace of its own', () => {
     expect(await listTables({ ns: c1 })).toEqual([]);
     await removeFirewall({ ns: a });
     expect(await listTables({ ns: a })).toEqual([]);
+  });
+});
+
+describe('the addresses publishing checks against', () => {
+  // Read once per namespace handle, then kept current from the kernel's address events.
+  it('accepts a network whose address another tool added a moment ago (a miss is re-read before it is refused)', async () => {
+    const a = await scope.create('fwv');
+    await createBridge({ name: 'brv', ns: a, up: true });
+    await addAddress('brv', '10.51.0.1/24', { ns: a });
+    await publishPort({ hostPort: 8080, protocol: 'tcp', to: '10.51.0.2:80', ns: a });
+    execFileSync('ip', ['-n', a.name!, 'addr', 'add', '10.52.0.1/24', 'dev', 'brv']);
+    await publishPort({ hostPort: 8081, protocol: 'tcp', to: '10.52.0.2:80', ns: a });
+    expect((await listPublishedPorts({ ns: a })).map((p) => p.to.address)).toEqual(['10.51.0.2', '10.52.0.2']);
+  });
+
+  it('stops accepting a network once its address is removed (the removal event reaches the view)', async () => {
+    const a = await scope.create('fwv');
+    await createBridge({ name: 'brv', ns: a, up: true });
+    await addAddress('brv', '10.53.0.1/24', { ns: a });
+    await addAddress('brv', '10.54.0.1/24', { ns: a });
+    await publishPort({ hostPort: 8080, protocol: 'tcp', to: '10.53.0.2:80', ns: a });
+    execFileSync('ip', ['-n', a.name!, 'addr', 'del', '10.54.0.1/24', 'dev', 'brv']);
+    const view = addressView(a);
+    for (const t0 = Date.now(); view.inNetwork('10.54.0.2') && Date.now() - t0 < 5000; ) await new Promise((r) => setTimeout(r, 5));
+    await expect(publishPort({ hostPort: 8081, protocol: 'tcp', to: '10.54.0.2:80', ns: a })).rejects.toMatchObject({ code: 'ENETUNREACH' });
+    expect(view.inNetwork('10.53.0.2')).toBe(true);
+  });
+
+  it('lets a deleted namespace go: the view\'s socket inside it closes with the handle', async () => {
+    const a = await scope.create('fwv');
+    const watcher = await scope.create('fwv');
+    await createVethPair({ name: 'inner', peer: { name: 'outer', ns: watcher }, ns: a });
+    await createBridge({ name: 'brv', ns: a, up: true });
+    await addAddress('brv', '10.55.0.1/24', { ns: a });
+    await publishPort({ hostPort: 8080, protocol: 'tcp', to: '10.55.0.2:80', ns: a });
+    await a.delete();
+    // The kernel frees the namespace once nothing holds it, and the veth's other end goes with it.
+    const outerLeft = () => execFileSync('ip', ['-n', watcher.name!, '-o', 'link', 'show'], { encoding: 'utf8' }).includes('outer');
+    for (const t0 = Date.now(); outerLeft() && Date.now() - t0 < 10_000; ) await new Promise((r) => setTimeout(r, 20));
+    expect(outerLeft()).toBe(false);
   });
 });

@@ -19,12 +19,11 @@
 // Publishing is one map element per port (no rule per port): the same cost
 // with 10,000 ports published as with none.
 import { EventEmitter } from 'node:events';
-import { listAddresses, type Address } from '../address.js';
 import { NetlinkError } from '../errors.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import { getGeneration, watchNftables, type NftEvent, type NftWatcher } from '../nft/index.js';
-import { probeBind } from '../ns-socket.js';
+import { probeBind, probeBindStep } from '../ns-socket.js';
 import {
   checkCidr,
   checkHostIp,
@@ -33,11 +32,10 @@ import {
   checkProtocol,
   checkRange,
   checkTag,
-  inPrefix,
   parseTarget,
-  prefixMatcher,
   DEFAULT_PORT_RANGE,
 } from './args.js';
+import { addressView, type AddressView } from './addresses.js';
 import { boundSockets, byPort, overlaps, type BoundSocket } from './bound.js';
 import { asOperation, FirewallError } from './errors.js';
 import { FAMILY, ISOLATE_SET, masqueradeRules, portMapSpec, postRuleKey, TABLE, type IpFamily, type Protocol } from './layout.js';
@@ -258,17 +256,23 @@ const describePort = (p: { protocol: string; hostIp?: string; hostPort?: number;
   `${p.protocol} ${p.hostIp ? (p.family === 6 ? `[${p.hostIp}]` : p.hostIp) : p.family === 6 ? '[::]' : '0.0.0.0'}:${p.hostPort}`;
 
 /** Refuses targets outside every network configured on a non-loopback interface (ifindex 1 is lo in every namespace). */
-function checkTargets(all: readonly Address[], reqs: readonly PublishRequest[], operation: string): void {
-  const known = prefixMatcher(all.filter((a) => a.ifindex !== 1));
+/** Each target lies in a network of the namespace; a miss is confirmed on a fresh read before it is refused. */
+async function checkTargets(ns: Namespace, view: AddressView, reqs: readonly PublishRequest[], operation: string): Promise<void> {
+  await view.current(ns);
+  let fresh = false;
   for (const r of reqs) {
-    if (!known(r.to.address)) {
-      throw new FirewallError(
-        'ENETUNREACH',
-        operation,
-        `${r.to.address} is in no network of this namespace (no non-loopback interface has an address whose prefix holds it)`,
-        `to ${r.to.address}:${r.to.port}`,
-      );
+    if (view.inNetwork(r.to.address)) continue;
+    if (!fresh) {
+      await view.reload(ns);
+      fresh = true;
+      if (view.inNetwork(r.to.address)) continue;
     }
+    throw new FirewallError(
+      'ENETUNREACH',
+      operation,
+      `${r.to.address} is in no network of this namespace (no non-loopback interface has an address whose prefix holds it)`,
+      `to ${r.to.address}:${r.to.port}`,
+    );
   }
 }
 
@@ -279,18 +283,6 @@ function checkTargets(all: readonly Address[], reqs: readonly PublishRequest[], 
  */
 function probe(ns: Namespace, family: IpFamily, protocol: Protocol, address: string | undefined, port: number): Promise<number> {
   return probeBind(ns, family, protocol, address, port);
-}
-
-const PROBES_IN_FLIGHT = 16;
-
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    for (let i = next++; i < items.length; i = next++) out[i] = await fn(items[i]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 function bindError(errno: number, operation: string, p: PublishRequest & { hostPort: number }): Error {
@@ -308,27 +300,23 @@ function takenBy(sockets: Map<string, BoundSocket[]>, p: { family: IpFamily; pro
 }
 
 /** Whether hostIp is an address of the namespace (lo's 127.0.0.1/8 covers all of 127/8, as bind does). */
-function isLocal(addrs: readonly Address[], ip: string): boolean {
-  return addrs.some((a) => a.address === ip || (a.ifindex === 1 && inPrefix(ip, a.address, a.prefix)));
+/** Whether ip is an address of the namespace; a miss is confirmed on a fresh read. */
+async function isLocal(ns: Namespace, view: AddressView, ip: string): Promise<boolean> {
+  if (view.isLocal(ip)) return true;
+  await view.reload(ns);
+  return view.isLocal(ip);
 }
 
 async function publish(ns: Namespace, reqs: PublishRequest[], operation: string): Promise<PublishedPort[]> {
-  // Read at once, checked inside the plan: the address read and the probes overlap.
-  // Neither depends on the firewall state: both start at once, before the
-  // lock, and are checked inside the plan (before anything changes).
-  // Only the families the requests use (a host's IPv6 link-local addresses cost decoding for nothing).
-  const families = new Set(reqs.map((r) => r.family));
-  const addresses = listAddresses(families.size === 1 ? { ns, family: families.has(4) ? 'inet' : 'inet6' } : { ns });
-  addresses.catch(() => {});
+  const view = addressView(ns);
   const fixed = reqs.filter((r): r is PublishRequest & { hostPort: number } => r.hostPort !== undefined);
-  const probing: Promise<number[] | Map<string, BoundSocket[]>> =
-    reqs.length > BIND_PROBES
-      ? boundSockets(ns, [...new Set(reqs.map((r) => r.protocol))]).then(byPort)
-      : mapLimit(fixed, PROBES_IN_FLIGHT, (r) => probe(ns, r.family, r.protocol, r.hostIp, r.hostPort));
-  probing.catch(() => {});
+  // Many ports: one sock_diag dump of the namespace's sockets, started now
+  // (it does not depend on the firewall state). A few: each given port is
+  // probed by a bind in the same engine pass as the commit (see `before`).
+  const probed = reqs.length > BIND_PROBES ? boundSockets(ns, [...new Set(reqs.map((r) => r.protocol))]).then(byPort) : undefined;
+  probed?.catch(() => {});
   return change(ns, operation, async (st) => {
-    const addrs = await addresses;
-    checkTargets(addrs, reqs, operation);
+    await checkTargets(ns, view, reqs, operation);
     // Ports given: not published already (here or earlier in the list) ...
     const batch = emptyDesired();
     for (const r of fixed) {
@@ -339,14 +327,12 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
       putPort(batch, r); // the request itself: the batch only serves the clash checks of this list
     }
     // ... and bound by no socket of the namespace.
-    const probed = await probing;
-    if (probed instanceof Map) {
+    const bound = await probed;
+    if (bound) {
       for (const r of fixed) {
-        if (r.hostIp !== undefined && !isLocal(addrs, r.hostIp)) throw bindError(99, operation, r);
-        if (takenBy(probed, r)) throw bindError(98, operation, r);
+        if (r.hostIp !== undefined && !(await isLocal(ns, view, r.hostIp))) throw bindError(99, operation, r);
+        if (takenBy(bound, r)) throw bindError(98, operation, r);
       }
-    } else {
-      for (let i = 0; i < fixed.length; i++) if (probed[i] < 0) throw bindError(-probed[i], operation, fixed[i]);
     }
     // Ports to pick: from the range, starting at a random point (two
     // processes picking at once rarely try the same one), skipping published
@@ -362,9 +348,9 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
         const port = lo + ((start + i) % size);
         const cand = { family: r.family, protocol: r.protocol, hostPort: port, hostIp: r.hostIp };
         if (clashWith(st.desired, cand) || clashWith(batch, cand)) continue;
-        if (probed instanceof Map) {
-          if (r.hostIp !== undefined && !isLocal(addrs, r.hostIp)) throw bindError(99, operation, { ...r, hostPort: port });
-          if (!takenBy(probed, cand)) found = port;
+        if (bound) {
+          if (r.hostIp !== undefined && !(await isLocal(ns, view, r.hostIp))) throw bindError(99, operation, { ...r, hostPort: port });
+          if (!takenBy(bound, cand)) found = port;
           continue;
         }
         const errno = await probe(ns, r.family, r.protocol, r.hostIp, port);
@@ -391,6 +377,9 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
         for (const [m, ports] of byMap(entries)) tx.addElements(portMapSpec(m), ports.map(portElement), { exclusive: true });
       },
       after: () => ensureLocalnet(ns, st, entries),
+      before: bound
+        ? undefined
+        : () => fixed.map((r) => probeBindStep(ns, r.family, r.protocol, r.hostIp, r.hostPort, { operation, subject: describePort(r) }, (errno) => bindError(errno, operation, r))),
     };
   });
 }

@@ -3,7 +3,8 @@
 import { NetlinkError } from '../errors.js';
 import type { Namespace } from '../namespace.js';
 import { getGeneration, transaction, type CommitResult, type Rule, type Transaction } from '../nft/index.js';
-import { asOperation } from './errors.js';
+import type { ChainTask } from '../engine.js';
+import { asOperation, FirewallError } from './errors.js';
 import { FAMILY, TABLE } from './layout.js';
 import { addPostRule, cloneDesired, emptyDesired, isEmpty, readKernel, rebuild, stateOf, type Desired, type NsState, type PostEntry, type Snapshot } from './state.js';
 
@@ -51,11 +52,11 @@ export function postAdder(tx: Transaction, added: [number, PostEntry][]): (e: Po
 }
 
 /** Commits a full rebuild of `d`; the state then holds d at the new generation. */
-async function commitRebuild(st: NsState, ns: Namespace, d: Desired, expectGeneration: number | undefined): Promise<number | undefined> {
+async function commitRebuild(st: NsState, ns: Namespace, d: Desired, expectGeneration: number | undefined, before?: ChainTask[]): Promise<number | undefined> {
   const { tx, post } = rebuild(d);
   const base = tx.size - post.length;
   const echo = post.length > 0 || expectGeneration === undefined;
-  const r = await tx.commit({ ns, echo, expectGeneration });
+  const r = await tx.commit({ ns, echo, expectGeneration, before });
   takeHandles(
     r,
     post.map((e, i) => [base + i, e]),
@@ -109,6 +110,13 @@ export interface Plan<T> {
   incremental?(tx: Transaction, addPost: (e: PostEntry) => void): void;
   /** Runs after a successful commit, still under the lock. */
   after?(): Promise<void>;
+  /**
+   * Checks the engine runs just before the commit, in the same pass (bind
+   * probes: "only if the port is free"), made afresh for each attempt. One
+   * that fails refuses the change with its error (see ChainTask.fail);
+   * nothing was sent.
+   */
+  before?(): ChainTask[];
 }
 
 /**
@@ -155,7 +163,7 @@ export function change<T>(ns: Namespace, operation: string, plan: (st: NsState) 
             if (tx.size > 0) {
               // Echo only for the handles of added rules: an accepted commit at an expected generation produces the next one.
               const echo = added.length > 0;
-              const r = await tx.commit({ ns, echo, expectGeneration: st.generation });
+              const r = await tx.commit({ ns, echo, expectGeneration: st.generation, before: p.before?.() });
               takeHandles(r, added);
               st.generation = echo ? r.generation : generationAfter(st.generation!);
             }
@@ -163,9 +171,11 @@ export function change<T>(ns: Namespace, operation: string, plan: (st: NsState) 
           } else {
             const next = cloneDesired(st.desired);
             p.change(next);
-            await commitRebuild(st, ns, next, st.generation);
+            await commitRebuild(st, ns, next, st.generation, p.before?.());
           }
         } catch (err) {
+          // A check of `before` refused: the commit was not sent, the state stands.
+          if (err instanceof FirewallError) throw err;
           if (isRestart(err) && attempt < ATTEMPTS) {
             st.generation = undefined;
             continue;

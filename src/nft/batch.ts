@@ -5,7 +5,7 @@
 // Operations encode when they are added (bad arguments throw there, not at
 // commit).
 import { NetlinkError } from '../errors.js';
-import type { Reply } from '../engine.js';
+import { requestChain, type ChainTask, type Reply } from '../engine.js';
 import { Namespace } from '../namespace.js';
 import { forEachAttr, NLM_F_ACK, NLM_F_ECHO, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, parseError, Writer, type Message } from '../wire/netlink.js';
 import { describeAttrAt, NFGENMSG_LEN, nftMsgOf, NFTA_GEN_ID, NFT_MSG_NEWGEN, readNfgenmsg, writeBatchBegin, writeBatchEnd } from '../wire/nfnetlink.js';
@@ -26,6 +26,13 @@ export interface CommitOptions extends NsOption {
    * getGeneration() or an earlier commit): read-modify-write without races.
    */
   expectGeneration?: number;
+  /**
+   * Engine tasks run just before the commit, in the same pass of the engine
+   * thread (e.g. probeBindStep: "only if this port is free"): the batch is
+   * sent only if each succeeds; else the commit rejects with the first
+   * task's error and nothing was sent.
+   */
+  before?: readonly ChainTask[];
 }
 
 export interface CommitResult {
@@ -112,7 +119,14 @@ export class Batch {
     const bytes = Buffer.concat([head.finish(), body, tail.finish()]);
     let reply: Reply;
     try {
-      reply = await ns.netfilter().request(bytes, { operation, subject, alone: true });
+      const sock = ns.netfilter();
+      const ropts = { operation, subject, alone: true };
+      if (opts.before?.length) {
+        const done = requestChain([...opts.before, { sock, bytes, opts: ropts }]);
+        for (const p of done) p.catch(() => {});
+        for (let i = 0; i < opts.before.length; i++) await done[i];
+        reply = (await done[done.length - 1]) as Reply;
+      } else reply = await sock.request(bytes, ropts);
     } catch (err) {
       // A committed batch answers with at most ACK_LIMIT acks (and ECHO_LIMIT
       // echoes), which fit; an overflow means error replies, one per rejected
