@@ -122,18 +122,24 @@ std::vector<uint8_t> Bytes(const Napi::Value& v) {
   return std::vector<uint8_t>(a.Data(), a.Data() + a.ByteLength());
 }
 
-// A task made now and run later as a step of a chain (requestChain takes it
-// in place of a request's bytes, once).
-struct TaskBox {
-  Task task;
-};
-
 // Duplicates a namespace fd the caller holds, so closing it in JS while a
 // task is queued cannot pull it away. -1 stays -1.
 int DupNs(int fd) {
   if (fd < 0) return -1;
   int d = fcntl(fd, F_DUPFD_CLOEXEC, 0);
   return d < 0 ? -errno : d;
+}
+
+// The task owns the namespace fd (a duplicate): closed when the task is
+// destroyed, whether it ran or was dropped because the environment stopped
+// first.
+template <class F>
+Task InNs(int nsfd, F fn) {
+  auto owned = std::shared_ptr<int>(new int(nsfd), [](int* fd) {
+    if (*fd >= 0) close(*fd);
+    delete fd;
+  });
+  return [owned, fn](int home, std::vector<uint8_t>* out) -> int64_t { return fn(home, *owned, out); };
 }
 
 // init(onComplete)
@@ -184,6 +190,57 @@ Napi::Value Request(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
+// bind() to address:port (a numeric IPv4/IPv6 address); 0 or -errno.
+int BindTo(int fd, int family, const std::string& address, uint16_t port, bool reuse) {
+  if (reuse) {
+    int one = 1;
+    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  }
+  int r;
+  if (family == AF_INET6) {
+    sockaddr_in6 sa{};
+    sa.sin6_family = AF_INET6;
+    sa.sin6_port = htons(port);
+    if (inet_pton(AF_INET6, address.c_str(), &sa.sin6_addr) != 1) return -EINVAL;
+    r = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  } else {
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) return -EINVAL;
+    r = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
+  }
+  return r < 0 ? -errno : 0;
+}
+
+// -errno of the socket or the bind, 0 when the port is free.
+int64_t ProbeBind(int home, int nsfd, int family, int type, const std::string& address, uint16_t port, bool reuse) {
+  int fd = SocketInNetns(home, nsfd, family, type, 0);
+  if (fd < 0) return fd;
+  int r = BindTo(fd, family, address, port, reuse);
+  close(fd);
+  return r;
+}
+
+// The task of a chain's task step, from its description: [kind, ...args].
+//   kChainBindProbe: [1, nsfd, family, type, address, port, reuse] — a bind
+//   probe (see BindProbe) that fails the chain with the bind's errno.
+// Returns 0, or -errno (EINVAL: an unknown kind).
+int ChainTaskOf(const Napi::Array& d, Task* out) {
+  constexpr uint32_t kChainBindProbe = 1;
+  if (U32(d.Get(0u)) != kChainBindProbe) return -EINVAL;
+  int nsfd = DupNs(I32(d.Get(1u)));
+  if (nsfd < -1) return nsfd;
+  int family = I32(d.Get(2u)), type = I32(d.Get(3u));
+  std::string address = d.Get(4u).As<Napi::String>();
+  uint16_t port = uint16_t(U32(d.Get(5u)));
+  bool reuse = d.Get(6u).As<Napi::Boolean>().Value();
+  *out = InNs(nsfd, [=](int home, int fd, std::vector<uint8_t>*) -> int64_t {
+    return ProbeBind(home, fd, family, type, address, port, reuse);
+  });
+  return 0;
+}
+
 // requestChain(steps: [handle, id, bytes, flags][], patches: number[])
 // patches: flat groups of six — step, from, msgType, attr, field, target.
 Napi::Value RequestChain(const Napi::CallbackInfo& info) {
@@ -196,16 +253,16 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
     steps[i].handle = U32(t.Get(0u));
     steps[i].id = U32(t.Get(1u));
     Napi::Value what = t.Get(2u);
-    if (what.IsExternal()) {
-      TaskBox* box = what.As<Napi::External<TaskBox>>().Data();
-      if (!box->task) {
-        Napi::TypeError::New(info.Env(), "requestChain: a task step can be used once").ThrowAsJavaScriptException();
+    if (what.IsTypedArray()) {
+      steps[i].data = Bytes(what);
+    } else {
+      int r = ChainTaskOf(what.As<Napi::Array>(), &steps[i].task);
+      if (r < 0) {
+        Napi::Error e = Napi::Error::New(info.Env(), "requestChain: a task step could not be made");
+        e.Set("errno", Napi::Number::New(info.Env(), -r));
+        e.ThrowAsJavaScriptException();
         return info.Env().Undefined();
       }
-      steps[i].task = std::move(box->task);
-      box->task = nullptr;
-    } else {
-      steps[i].data = Bytes(what);
     }
     steps[i].flags = U32(t.Get(3u));
   }
@@ -264,17 +321,6 @@ void Submit(const Napi::CallbackInfo& info, Task task) {
 }
 
 // A task that works inside a namespace given by a JS-held fd.
-// The task owns the namespace fd (a duplicate): closed when the task is
-// destroyed, whether it ran or was dropped because the environment stopped
-// first.
-template <class F>
-Task InNs(int nsfd, F fn) {
-  auto owned = std::shared_ptr<int>(new int(nsfd), [](int* fd) {
-    if (*fd >= 0) close(*fd);
-    delete fd;
-  });
-  return [owned, fn](int home, std::vector<uint8_t>* out) -> int64_t { return fn(home, *owned, out); };
-}
 
 template <class F>
 Napi::Value NsTask(const Napi::CallbackInfo& info, int nsfd_arg, F fn) {
@@ -284,9 +330,6 @@ Napi::Value NsTask(const Napi::CallbackInfo& info, int nsfd_arg, F fn) {
   return Napi::Number::New(info.Env(), 0);
 }
 
-Napi::Value BoxTask(Napi::Env env, Task task) {
-  return Napi::External<TaskBox>::New(env, new TaskBox{std::move(task)}, [](Napi::Env, TaskBox* b) { delete b; });
-}
 
 // netnsCreate(id) -> fd
 Napi::Value NetnsCreate(const Napi::CallbackInfo& info) {
@@ -419,32 +462,9 @@ Napi::Value FdIdentity(const Napi::CallbackInfo& info) {
   return arr;
 }
 
-// bind(fd, family, address, port, reuseaddr): binds a socket made by
-// socketInNetns before Node adopts it (Node cannot bind an adopted TCP fd).
-// bind() to address:port (a numeric IPv4/IPv6 address); 0 or -errno.
-int BindTo(int fd, int family, const std::string& address, uint16_t port, bool reuse) {
-  if (reuse) {
-    int one = 1;
-    (void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  }
-  int r;
-  if (family == AF_INET6) {
-    sockaddr_in6 sa{};
-    sa.sin6_family = AF_INET6;
-    sa.sin6_port = htons(port);
-    if (inet_pton(AF_INET6, address.c_str(), &sa.sin6_addr) != 1) return -EINVAL;
-    r = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
-  } else {
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons(port);
-    if (inet_pton(AF_INET, address.c_str(), &sa.sin_addr) != 1) return -EINVAL;
-    r = bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof(sa));
-  }
-  return r < 0 ? -errno : 0;
-}
-
-// bind(fd, family, address, port, reuseAddress) -> 0 | -errno
+// bind(fd, family, address, port, reuseAddress) -> 0 | -errno: binds a
+// socket made by socketInNetns before Node adopts it (Node cannot bind an
+// adopted TCP fd).
 Napi::Value Bind(const Napi::CallbackInfo& info) {
   std::string address = info[2].As<Napi::String>();
   int r = BindTo(I32(info[0]), I32(info[1]), address, uint16_t(U32(info[3])), info[4].As<Napi::Boolean>().Value());
@@ -455,14 +475,6 @@ Napi::Value Bind(const Napi::CallbackInfo& info) {
 // made in the namespace, bound and closed on the engine thread; the task's
 // value is the bind's errno (0: the port is free). Whether a port is taken,
 // without three syscalls on the event loop's thread.
-// -errno of the socket or the bind, 0 when the port is free.
-int64_t ProbeBind(int home, int nsfd, int family, int type, const std::string& address, uint16_t port, bool reuse) {
-  int fd = SocketInNetns(home, nsfd, family, type, 0);
-  if (fd < 0) return fd;
-  int r = BindTo(fd, family, address, port, reuse);
-  close(fd);
-  return r;
-}
 
 Napi::Value BindProbe(const Napi::CallbackInfo& info) {
   int family = I32(info[2]), type = I32(info[3]);
@@ -472,21 +484,6 @@ Napi::Value BindProbe(const Napi::CallbackInfo& info) {
   return NsTask(info, 1, [=](int home, int nsfd, std::vector<uint8_t>*) -> int64_t {
     return -ProbeBind(home, nsfd, family, type, address, port, reuse);
   });
-}
-
-// bindProbeStep(nsfd, family, type, address, port, reuse) -> a chain step
-// (or -errno): the same probe, failing the chain with the bind's errno when
-// the port is taken, so a later step goes out only if it was free.
-Napi::Value BindProbeStep(const Napi::CallbackInfo& info) {
-  int nsfd = DupNs(I32(info[0]));
-  if (nsfd < -1) return Napi::Number::New(info.Env(), nsfd);
-  int family = I32(info[1]), type = I32(info[2]);
-  std::string address = info[3].As<Napi::String>();
-  uint16_t port = uint16_t(U32(info[4]));
-  bool reuse = info[5].As<Napi::Boolean>().Value();
-  return BoxTask(info.Env(), InNs(nsfd, [=](int home, int fd, std::vector<uint8_t>*) -> int64_t {
-    return ProbeBind(home, fd, family, type, address, port, reuse);
-  }));
 }
 
 Napi::Value Stats(const Napi::CallbackInfo& info) {
@@ -532,7 +529,6 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
       {"fdIdentity", FdIdentity},
       {"bind", Bind},
       {"bindProbe", BindProbe},
-      {"bindProbeStep", BindProbeStep},
       {"stats", Stats},
   };
   for (const Fn& f : fns) exports.Set(f.name, Napi::Function::New(env, f.fn, f.name));

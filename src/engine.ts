@@ -441,7 +441,7 @@ export interface ChainStep {
 
 /**
  * A chain step that runs a native task on the engine thread when reached
- * (made by e.g. native.bindProbeStep; usable once). It fails the chain
+ * (e.g. probeBindStep's bind probe). It fails the chain
  * with its errno as an error ack would; its promise resolves with the
  * task's result.
  */
@@ -495,6 +495,8 @@ export function requestChain<const S extends readonly (ChainStep | ChainTask)[]>
     );
   } catch (err) {
     for (const id of ids) pending.delete(id);
+    const errno = (err as { errno?: number }).errno;
+    if (errno) throw new NetlinkError(errno, steps.find((st) => !('sock' in st))?.opts.operation ?? 'request chain', { kernelMessage: 'a task step could not be made' });
     throw err;
   }
   submitted();

@@ -22,8 +22,8 @@ export const enum RequestFlag {
   Stream = 4,
 }
 
-/** A native task made for a chain step (an opaque handle, usable once). */
-export type NativeTask = { readonly __nativeTask: unique symbol };
+/** What a chain's task step runs, as [kind, ...args]; kind 1: a bind probe in a namespace. */
+export type NativeTask = readonly [kind: 1, nsFd: number, family: number, type: number, address: string, port: number, reuseAddress: boolean];
 
 /** Negative numbers returned by synchronous calls are -errno. */
 export interface NativeAddon {
@@ -32,7 +32,7 @@ export interface NativeAddon {
   ): number;
   openSocket(taskId: number, protocol: number, nsFd: number, groups: number[], rcvbuf: number): number;
   request(handle: number, id: number, bytes: Uint8Array, flags: number): void;
-  /** Dependent requests (or tasks: handle 0, a NativeTask for bytes) sent in order by the engine; patches: flat [step, from, msgType, attr, field, target]*. */
+  /** Dependent requests (or tasks: handle 0, a NativeTask for bytes) sent in order by the engine; patches: flat [step, from, msgType, attr, field, target]*. Throws an Error with errno when a task cannot be made. */
   requestChain(steps: [handle: number, id: number, bytes: Uint8Array | NativeTask, flags: number][], patches: number[]): void;
   /** Whether the last submission had to wake the engine thread (it was asleep). */
   woke(): boolean;
@@ -58,8 +58,6 @@ export interface NativeAddon {
   bind(fd: number, family: number, address: string, port: number, reuseAddress: boolean): number;
   /** Task: socket in the namespace, bind, close; the value is bind's errno (0: free). */
   bindProbe(id: number, nsFd: number, family: number, type: number, address: string, port: number, reuseAddress: boolean): number;
-  /** The same probe as a chain step, failing the chain with the bind's errno; or -errno. */
-  bindProbeStep(nsFd: number, family: number, type: number, address: string, port: number, reuseAddress: boolean): NativeTask | number;
   /** Engine counters: sendmsg calls, requests sent, dump retries, handles keeping the loop alive. */
   stats(): { sendmsgs: number; requests: number; dumpRetries: number; active: number };
 }

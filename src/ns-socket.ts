@@ -6,7 +6,7 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { once } from 'node:events';
 import { runTask, type ChainTask, type RequestOptions } from './engine.js';
-import { check, NetlinkError } from './errors.js';
+import { check } from './errors.js';
 import { native } from './native.js';
 import { AF_INET, AF_INET6, ipFamily } from './wire/address.js';
 import type { Namespace } from './namespace.js';
@@ -52,8 +52,7 @@ export function probeBindStep(
   opts: RequestOptions,
   fail?: (errno: number) => Error,
 ): ChainTask {
-  const task = native.bindProbeStep(ns.nsFd, family === 6 ? AF_INET6 : AF_INET, type === 'tcp' ? SOCK_STREAM : SOCK_DGRAM, address ?? (family === 6 ? '::' : '0.0.0.0'), port, type === 'tcp');
-  if (typeof task === 'number') throw new NetlinkError(-task, opts.operation, { subject: opts.subject });
+  const task = [1, ns.nsFd, family === 6 ? AF_INET6 : AF_INET, type === 'tcp' ? SOCK_STREAM : SOCK_DGRAM, address ?? (family === 6 ? '::' : '0.0.0.0'), port, type === 'tcp'] as const;
   return fail ? { task, opts, fail } : { task, opts };
 }
 

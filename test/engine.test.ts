@@ -275,11 +275,13 @@ describe('request chains', () => {
     }
   });
 
-  it('refuses a task step used twice', async () => {
-    const opts = { operation: 'twice' };
-    const step = probeBindStep(ns, 4, 'udp', undefined, 7103, opts);
-    await Promise.all(requestChain([step]));
-    expect(() => requestChain([step])).toThrow(/once/);
+  it('refuses a task step whose namespace handle is closed, before sending anything (EBADF)', async () => {
+    const gone = await Namespace.create();
+    const step = probeBindStep(gone, 4, 'udp', undefined, 7103, { operation: 'closed' });
+    gone.close();
+    const before = native.stats();
+    expect(() => requestChain([step])).toThrow(expect.objectContaining({ code: 'EBADF', operation: 'closed' }));
+    expect(native.stats()).toMatchObject({ requests: before.requests, active: before.active });
   });
 });
 
