@@ -25,8 +25,13 @@ export class AddressView {
   private stale = true;
   private matcher?: (address: string) => boolean;
 
+  /** Whether the view is read and kept up to date (else read() first). */
+  get current(): boolean {
+    return !this.stale;
+  }
+
   /** The current addresses (read once, then kept up to date). */
-  async current(ns: Namespace): Promise<Iterable<Address>> {
+  async read(ns: Namespace): Promise<Iterable<Address>> {
     if (this.stale) await this.load(ns);
     return this.addrs.values();
   }
@@ -34,7 +39,7 @@ export class AddressView {
   /** Reads the kernel again (a refusal is confirmed on fresh data). */
   async reload(ns: Namespace): Promise<Iterable<Address>> {
     this.stale = true;
-    return this.current(ns);
+    return this.read(ns);
   }
 
   /** Whether address lies in the prefix of an address on a non-loopback interface. */
@@ -56,10 +61,10 @@ export class AddressView {
   }
 
   private load(ns: Namespace): Promise<void> {
-    return (this.loading ??= this.read(ns).finally(() => (this.loading = undefined)));
+    return (this.loading ??= this.fetch(ns).finally(() => (this.loading = undefined)));
   }
 
-  private async read(ns: Namespace): Promise<void> {
+  private async fetch(ns: Namespace): Promise<void> {
     if (!this.sub) {
       // Subscribed before the dump: nothing that changes after it is missed.
       this.sub = new Subscription(NETLINK_ROUTE, [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR], (ms) => this.onEvents(ms), () => (this.stale = true), {

@@ -255,10 +255,19 @@ const DEFAULT_RANGE = DEFAULT_PORT_RANGE as [number, number];
 const describePort = (p: { protocol: string; hostIp?: string; hostPort?: number; family: IpFamily }) =>
   `${p.protocol} ${p.hostIp ? (p.family === 6 ? `[${p.hostIp}]` : p.hostIp) : p.family === 6 ? '[::]' : '0.0.0.0'}:${p.hostPort}`;
 
-/** Refuses targets outside every network configured on a non-loopback interface (ifindex 1 is lo in every namespace). */
-/** Each target lies in a network of the namespace; a miss is confirmed on a fresh read before it is refused. */
-async function checkTargets(ns: Namespace, view: AddressView, reqs: readonly PublishRequest[], operation: string): Promise<void> {
-  await view.current(ns);
+/**
+ * Refuses targets outside every network configured on a non-loopback
+ * interface (ifindex 1 is lo in every namespace). A miss is confirmed on a
+ * fresh read before it is refused. Synchronous when the view is current and
+ * every target is in it (the common case: no await).
+ */
+function checkTargets(ns: Namespace, view: AddressView, reqs: readonly PublishRequest[], operation: string): Promise<void> | undefined {
+  if (view.current && reqs.every((r) => view.inNetwork(r.to.address))) return undefined;
+  return confirmTargets(ns, view, reqs, operation);
+}
+
+async function confirmTargets(ns: Namespace, view: AddressView, reqs: readonly PublishRequest[], operation: string): Promise<void> {
+  await view.read(ns);
   let fresh = false;
   for (const r of reqs) {
     if (view.inNetwork(r.to.address)) continue;
@@ -316,7 +325,8 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
   const probed = reqs.length > BIND_PROBES ? boundSockets(ns, [...new Set(reqs.map((r) => r.protocol))]).then(byPort) : undefined;
   probed?.catch(() => {});
   return change(ns, operation, async (st) => {
-    await checkTargets(ns, view, reqs, operation);
+    const checking = checkTargets(ns, view, reqs, operation);
+    if (checking) await checking;
     // Ports given: not published already (here or earlier in the list) ...
     const batch = emptyDesired();
     for (const r of fixed) {
@@ -376,7 +386,7 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
         // `create element`: an element someone added meanwhile fails the commit instead of being overwritten.
         for (const [m, ports] of byMap(entries)) tx.addElements(portMapSpec(m), ports.map(portElement), { exclusive: true });
       },
-      after: () => ensureLocalnet(ns, st, entries),
+      after: st.localnet ? undefined : () => ensureLocalnet(ns, st, entries),
       before: bound
         ? undefined
         : () => fixed.map((r) => probeBindStep(ns, r.family, r.protocol, r.hostIp, r.hostPort, { operation, subject: describePort(r) }, (errno) => bindError(errno, operation, r))),
@@ -423,7 +433,8 @@ export async function publishPort(opts: NsOption & PublishOptions): Promise<Publ
   validate.options(opts, ['ns', ...PUBLISH_KEYS], 'publishPort');
   const r = publishArgs(opts, 'options', 0);
   const ns = Namespace.of(opts?.ns);
-  return guard('publishPort', async () => (await publish(ns, [r], 'publishPort'))[0]);
+  // publish's errors are named after the operation already (change() maps them).
+  return publish(ns, [r], 'publishPort').then((all) => all[0]);
 }
 
 /**

@@ -124,8 +124,13 @@ export class Batch {
       if (opts.before?.length) {
         const done = requestChain([...opts.before, { sock, bytes, opts: ropts }]);
         for (const p of done) p.catch(() => {});
-        for (let i = 0; i < opts.before.length; i++) await done[i];
-        reply = (await done[done.length - 1]) as Reply;
+        try {
+          reply = (await done[done.length - 1]) as Reply;
+        } catch (err) {
+          // Not sent because a check failed: that check's error is the one to report.
+          for (let i = 0; i < done.length - 1; i++) await done[i];
+          throw err;
+        }
       } else reply = await sock.request(bytes, ropts);
     } catch (err) {
       // A committed batch answers with at most ACK_LIMIT acks (and ECHO_LIMIT
