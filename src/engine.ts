@@ -263,7 +263,7 @@ export class NetlinkSocket {
     native.request(this.handle, id, bytes, (opts.dump ? RequestFlag.Dump : 0) | (opts.alone ? RequestFlag.Alone : 0));
     submitted();
     const r = await p;
-    return r.errno ? this.settle(r, opts) : replyOf(r);
+    return this.settle(r, opts);
   }
 
   /** @internal */
@@ -271,9 +271,12 @@ export class NetlinkSocket {
     if (this.closed) throw new NetlinkError(9 /* EBADF */, opts.operation, { subject: opts.subject, kernelMessage: 'socket is closed' });
   }
 
-  /** @internal What a completion means for the caller: a Reply, or the error. */
-  async settle(r: Done, opts: RequestOptions, chained = false): Promise<Reply> {
-    if (!r.errno) return replyOf(r);
+  /** @internal What a completion means for the caller: a Reply (at once), or the error. */
+  settle(r: Done, opts: RequestOptions, chained = false): Reply | Promise<never> {
+    return r.errno ? this.failed(r, opts, chained) : replyOf(r);
+  }
+
+  private async failed(r: Done, opts: RequestOptions, chained: boolean): Promise<never> {
     await this.opened;
     if (this.openError) throw this.openError;
     const kernelMessage =

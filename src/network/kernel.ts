@@ -157,15 +157,18 @@ export function writeVethEndpoint(r: VethEndpointRequest): Buffer {
 }
 
 /** The links a host request made, or its error (after removing what it made). */
-async function vethOutcome(r: VethEndpointRequest, reply: Reply, operation: string): Promise<VethEndpointLinks> {
+function vethOutcome(r: VethEndpointRequest, reply: Reply, operation: string): VethEndpointLinks | Promise<never> {
   const subject = vethSubject(r);
   const sent = outcomes(reply, 2, operation, subject);
-  if (sent.errors[0]) throw sent.errors[0];
+  if (sent.errors[0]) return Promise.reject(sent.errors[0]);
   const echo = sent.data.find((m) => m.type === RTM_NEWLINK);
   const link = echo ? echoedLink(echo.payload) : undefined;
   if (sent.errors[1] || !link || !link.peerIndex) {
-    await deleteLinks(r.host, [link?.hostIndex ?? r.hostName], operation).catch(() => {});
-    throw sent.errors[1] ?? new NetlinkError(61 /* ENODATA */, operation, { subject, kernelMessage: 'the kernel did not echo the new link' });
+    return deleteLinks(r.host, [link?.hostIndex ?? r.hostName], operation)
+      .catch(() => {})
+      .then(() => {
+        throw sent.errors[1] ?? new NetlinkError(61 /* ENODATA */, operation, { subject, kernelMessage: 'the kernel did not echo the new link' });
+      });
   }
   return link;
 }
@@ -195,16 +198,12 @@ export async function connectVethEndpoint(
       { step: 2, from: 0, msgType: RTM_NEWLINK, field: 4 /* ifi_index */, target: commit.indexAt },
     ],
   );
-  // Every step settles (later ones with ECANCELED when an earlier one failed): none is left unobserved.
-  const settled = Promise.allSettled([insideP, commitP]);
-  let links: VethEndpointLinks;
-  try {
-    links = await vethOutcome(r, await hostP, operation);
-  } catch (e) {
-    await settled;
-    throw e;
-  }
-  const [insideR, commitR] = await settled;
+  // The chain's completions arrive together: one await for all of them (later steps settle with
+  // ECANCELED when an earlier one failed; none is left unobserved).
+  const [hostR, insideR, commitR] = await Promise.allSettled([hostP, insideP, commitP]);
+  if (hostR.status === 'rejected') throw hostR.reason;
+  const out = vethOutcome(r, hostR.value, operation);
+  const links = out instanceof Promise ? await out : out;
   try {
     if (insideR.status === 'rejected') throw insideR.reason;
     const { defaultRoute } = inside.outcome(insideR.value);

@@ -119,9 +119,11 @@ export interface NetworkInspect {
 }
 
 /** The endpoint the layer keeps: the driver's state and the public view. */
+type EndpointView = Endpoint & { ports: PublishedPort[] };
+
 export interface EndpointRecord {
   state: EndpointState;
-  view: Endpoint & { ports: PublishedPort[] };
+  view: EndpointView;
   /** Identity of the namespace ("dev:ino"), when known. */
   key?: string;
   /** The manager's clock when it was made (refresh drops only what it could have seen). */
@@ -345,14 +347,19 @@ export class Network {
       const tagText = encodeTag(tag, operation); // refuses what would not fit before anything is made
       const req: ConnectRequest = { operation, ns, tag, tagText, ifname, loopback: o.loopback, defaultRoute, ...(ip !== undefined ? { ip } : {}), ...(o.mac ? { mac: o.mac } : {}) };
       this.inflightIds.add(id);
-      let state: EndpointState;
+      // The driver's kernel work is under way once connect() returns its
+      // promise (the chain is submitted synchronously): the endpoint's view
+      // is built meanwhile, on a state the driver's result is copied into.
+      const state: EndpointState = { tag, ns, ownsNs: owned, defaultRoute };
+      let view: EndpointView;
       try {
-        state = await this.impl.connect(this.rec, req);
+        const made = this.impl.connect(this.rec, req);
+        view = this.view(state, []);
+        Object.assign(state, await made, { ownsNs: owned });
       } finally {
         this.inflightIds.delete(id);
       }
-      state.ownsNs = owned;
-      const rec = this.addRecord(state, key);
+      const rec = this.addRecord(state, key, [], this.refreshView(view, state));
       if (this.dns) {
         try {
           await this.manager.dnsJoin(this, rec, o.serveDns);
@@ -382,8 +389,8 @@ export class Network {
   }
 
   /** @internal Registers an endpoint (made here or found in the kernel). */
-  addRecord(state: EndpointState, key: string | undefined, ports: PublishedPort[] = []): EndpointRecord {
-    const rec: EndpointRecord = { state, view: this.view(state, ports), born: this.manager.tick(), ...(key !== undefined ? { key } : {}) };
+  addRecord(state: EndpointState, key: string | undefined, ports: PublishedPort[] = [], view = this.view(state, ports)): EndpointRecord {
+    const rec: EndpointRecord = { state, view, born: this.manager.tick(), ...(key !== undefined ? { key } : {}) };
     this.eps.set(state.tag.id, rec);
     this.index(rec);
     return rec;
@@ -411,10 +418,10 @@ export class Network {
     for (const n of [rec.view.name, ...rec.view.aliases]) if (this.names.get(n.toLowerCase()) === rec) this.names.delete(n.toLowerCase());
   }
 
-  private view(s: EndpointState, ports: PublishedPort[]): Endpoint & { ports: PublishedPort[] } {
+  private view(s: EndpointState, ports: PublishedPort[]): EndpointView {
     const t = s.tag;
     const ip = t.ip;
-    const v: Endpoint & { ports: PublishedPort[] } = {
+    const v: EndpointView = {
       id: t.id,
       name: t.name,
       network: this.name,
@@ -430,6 +437,13 @@ export class Network {
       ports,
     };
     Object.defineProperty(v, 'ns', { get: () => s.ns, enumerable: false });
+    return v;
+  }
+
+  /** A view built before the driver answered, brought up to date with its answer (a gateway of its own: built again). */
+  private refreshView(v: EndpointView, s: EndpointState): EndpointView {
+    if (s.gateway !== undefined) return this.view(s, v.ports);
+    (v as { defaultRoute: boolean }).defaultRoute = s.defaultRoute;
     return v;
   }
 
