@@ -92,9 +92,11 @@ export const ONE_BY_ONE = 300;
  * The netweave side, in a namespace with a bridge holding 172.18.0.1/16 (the
  * targets must lie in one of its networks): publishPorts with N ports into an
  * empty namespace (table, chains, maps and N elements in one transaction;
- * every port probed by a bind first), 3 times; then publishPort one at a time
+ * every port checked against one sock_diag dump of the namespace's
+ * sockets), 3 times; then publishPort one at a time
  * with the map empty and with N present. Each publishPort is the whole call:
- * argument checks, the target's network read, a bind probe, one commit.
+ * argument checks, the target checked against the namespace's addresses
+ * (kept current by address events), a bind probe and the commit in one chain.
  */
 async function netweaveSide() {
   const ns = await Namespace.create();
@@ -226,7 +228,7 @@ const bench: Bench = {
             reference: plain.median / 1000,
             referenceName: 'nft process',
             target: { kind: 'min-speedup', value: 100, text: '≥ 100× faster' },
-            note: `nft spawned from Node (execFile) in the namespace the bench runs in, table with the map present; netweave: publishPort awaited, ${ONE_BY_ONE} ports (checks, network read, bind probe, one commit each), alternating in blocks of 10 with the row above`,
+            note: `nft spawned from Node (execFile) in the namespace the bench runs in, table with the map present; netweave: publishPort awaited, ${ONE_BY_ONE} ports (checks; the bind probe and the commit in one engine chain each), alternating in blocks of 10 with the row above`,
           },
           {
             metric: 'add one port vs one nft process per port through ip netns exec (median)',
@@ -245,7 +247,7 @@ const bench: Bench = {
             netweave: nw.bare.median / 1000,
             reference: plain.median / 1000,
             referenceName: 'nft process',
-            note: 'addElements alone: what publishPort costs without its checks (network read and bind probe: one more engine round trip, both in the same pass)',
+            note: 'addElements alone: what publishPort costs without its checks (argument and clash checks, the address view, the bind probe that runs before the commit in the same engine pass)',
           },
         ],
         raw: { nftLoadUs: loadUs, perProcessPlainUs: plain, perProcessEmptyUs: none, perProcessPresentUs: present, netweave: nw },
