@@ -49,7 +49,8 @@ interface Item {
 
 /** A transaction under construction. */
 export class Batch {
-  protected readonly w = new Writer(4096);
+  // Grows as operations are added: a commit of one element needs a few hundred bytes (from the pool).
+  protected readonly w = new Writer(1024);
   protected readonly items: Item[] = [];
   /** Per message of the body: the index of the operation that wrote it. */
   private readonly owner: number[] = [];
@@ -111,12 +112,14 @@ export class Batch {
         body.writeUInt16LE(flags, off + 6);
       }
     }
-    const head = new Writer(32);
+    // Batch begin, body, batch end in one buffer of the right size (at most 28 + 20 bytes around the body).
+    const out = new Writer(body.length + 48);
     // With echo on the batch begin the kernel also reports the new generation.
-    writeBatchBegin(head, NLM_F_REQUEST | (opts.echo ? NLM_F_ECHO : 0), opts.expectGeneration);
-    const tail = new Writer(32);
-    writeBatchEnd(tail, NLM_F_REQUEST);
-    const bytes = Buffer.concat([head.finish(), body, tail.finish()]);
+    writeBatchBegin(out, NLM_F_REQUEST | (opts.echo ? NLM_F_ECHO : 0), opts.expectGeneration);
+    body.copy(out.buf, out.off);
+    out.off += body.length;
+    writeBatchEnd(out, NLM_F_REQUEST);
+    const bytes = out.finish();
     let reply: Reply;
     try {
       const sock = ns.netfilter();
