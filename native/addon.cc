@@ -222,6 +222,8 @@ int64_t ProbeBind(int home, int nsfd, int family, int type, const std::string& a
   return r;
 }
 
+constexpr uint32_t kChainNamespace = 2;
+
 // The task of a chain's task step, from its description: [kind, ...args].
 //   kChainBindProbe: [1, nsfd, family, type, address, port, reuse] — a bind
 //   probe (see BindProbe) that fails the chain with the bind's errno.
@@ -255,6 +257,15 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
     Napi::Value what = t.Get(2u);
     if (what.IsTypedArray()) {
       steps[i].data = Bytes(what);
+    } else if (U32(what.As<Napi::Array>().Get(0u)) == kChainNamespace) {
+      // [2, openTaskId, protocol]: a new namespace, and a socket inside it registered as the step's handle.
+      auto d = what.As<Napi::Array>();
+      steps[i].open_id = U32(d.Get(1u));
+      steps[i].protocol = I32(d.Get(2u));
+      if (!steps[i].open_id) {
+        Napi::TypeError::New(info.Env(), "requestChain: a namespace step needs a task id for its socket").ThrowAsJavaScriptException();
+        return info.Env().Undefined();
+      }
     } else {
       int r = ChainTaskOf(what.As<Napi::Array>(), &steps[i].task);
       if (r < 0) {
@@ -278,9 +289,19 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
     p.target = U32(flat.Get(i + 5));
     steps[step].patches.push_back(p);
   }
-  for (size_t i = 0; i < steps.size(); i++) a->Acquire(info.Env());
+  for (size_t i = 0; i < steps.size(); i++) {
+    a->Acquire(info.Env());
+    if (steps[i].open_id) a->Acquire(info.Env());  // its socket's completion
+  }
   a->engine->RequestChain(std::move(steps));
   return info.Env().Undefined();
+}
+
+// reserveHandle() -> a socket handle for a socket a chain's namespace step opens.
+Napi::Value ReserveHandle(const Napi::CallbackInfo& info) {
+  Addon* a = Ready(info);
+  if (!a) return info.Env().Undefined();
+  return Napi::Number::New(info.Env(), a->next_handle++);
 }
 
 // woke() -> whether the last submission had to wake the engine thread.
@@ -510,6 +531,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
       {"openSocket", OpenSocket},
       {"request", Request},
       {"requestChain", RequestChain},
+      {"reserveHandle", ReserveHandle},
       {"woke", Woke},
       {"yieldCpu", YieldCpu},
       {"closeSocket", CloseSocket},

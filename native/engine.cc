@@ -99,6 +99,8 @@ struct Engine::Chain {
   // The completions of the steps done so far, in order (their replies feed
   // the later steps' patches); delivered together when the chain ends.
   std::vector<Completion> held;
+  // Completions of other tasks a step did (a namespace step's socket), delivered with the rest.
+  std::vector<Completion> extra;
 };
 
 namespace {
@@ -436,31 +438,33 @@ void Engine::Open(Command& c) {
     Complete({Completion::kTask, c.id, -fd, 0, {}});
     return;
   }
-  Register(c.id, c.handle, fd, o);
+  Complete(Register(c.id, c.handle, fd, o));
+}
+
+int Engine::CreateNsWithSocket(uint32_t open_id, uint32_t handle, const SocketOptions& o, std::vector<Completion>* out) {
+  int sock = -1;
+  int nsfd = CreateNetns(home_, [&] {
+    sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, o.protocol);
+    if (sock < 0) sock = -errno;
+  });
+  if (nsfd < 0) out->push_back({Completion::kTask, open_id, -nsfd, 0, {}});
+  else if (sock < 0) out->push_back({Completion::kTask, open_id, -sock, 0, {}});
+  else out->push_back(Register(open_id, handle, sock, o));
+  return nsfd;
 }
 
 void Engine::CreateNs(Command& c) {
-  int sock = -1;
-  int nsfd = CreateNetns(home_, [&] {
-    sock = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, c.socket.protocol);
-    if (sock < 0) sock = -errno;
-  });
-  if (nsfd < 0) {
-    // Both in one delivery: when JS sees the namespace fail, the socket's
-    // task has settled too and nothing keeps the process alive.
-    std::vector<Completion> both;
-    both.push_back({Completion::kTask, c.open_id, -nsfd, 0, {}});
-    both.push_back({Completion::kTask, c.id, -nsfd, 0, {}});
-    CompleteAll(std::move(both));
-    return;
-  }
-  // The socket's task first, so the namespace arrives with its socket open.
-  if (sock < 0) Complete({Completion::kTask, c.open_id, -sock, 0, {}});
-  else Register(c.open_id, c.handle, sock, c.socket);
-  Complete({Completion::kTask, c.id, 0, int64_t(nsfd), {}});
+  // The socket's task first, so the namespace arrives with its socket open;
+  // on failure both go in one delivery: when JS sees the namespace fail,
+  // the socket's task has settled too and nothing keeps the process alive.
+  std::vector<Completion> out;
+  int nsfd = CreateNsWithSocket(c.open_id, c.handle, c.socket, &out);
+  if (nsfd < 0) out.push_back({Completion::kTask, c.id, -nsfd, 0, {}});
+  else out.push_back({Completion::kTask, c.id, 0, int64_t(nsfd), {}});
+  CompleteAll(std::move(out));
 }
 
-void Engine::Register(uint32_t task_id, uint32_t handle, int fd, const SocketOptions& o) {
+Completion Engine::Register(uint32_t task_id, uint32_t handle, int fd, const SocketOptions& o) {
   SetOpt(fd, SOL_NETLINK, NETLINK_EXT_ACK, 1);
   SetOpt(fd, SOL_NETLINK, NETLINK_CAP_ACK, 1);
   SetOpt(fd, SOL_NETLINK, NETLINK_GET_STRICT_CHK, 1);
@@ -483,11 +487,10 @@ void Engine::Register(uint32_t task_id, uint32_t handle, int fd, const SocketOpt
   if (!err && epoll_ctl(epfd_, EPOLL_CTL_ADD, fd, &ev) != 0) err = errno;
   if (err) {
     close(fd);
-    Complete({Completion::kTask, task_id, err, 0, {}});
-    return;
+    return {Completion::kTask, task_id, err, 0, {}};
   }
   socks_[handle] = new Sock(handle, fd, !o.groups.empty());
-  Complete({Completion::kTask, task_id, 0, int64_t(addr.nl_pid), {}});
+  return {Completion::kTask, task_id, 0, int64_t(addr.nl_pid), {}};
 }
 
 void Engine::Close(uint32_t handle, int err) {
@@ -761,8 +764,12 @@ void Engine::EndChain(const std::shared_ptr<Chain>& ch, int err) {
   size_t done = ch->held.size();
   std::vector<Completion> all = std::move(ch->held);
   ch->held.clear();
+  for (Completion& c : ch->extra) all.push_back(std::move(c));
+  ch->extra.clear();
   for (size_t i = done; i < ch->steps.size(); i++) {
     all.push_back({Completion::kRequest, ch->steps[i].id, err ? err : ECANCELED, 0, {}});
+    // A namespace step never reached: its socket is not opened either.
+    if (ch->steps[i].open_id) all.push_back({Completion::kTask, ch->steps[i].open_id, ECANCELED, 0, {}});
     err = 0;
   }
   CompleteAll(std::move(all));
@@ -773,12 +780,22 @@ void Engine::EndChain(const std::shared_ptr<Chain>& ch, int err) {
 // fails, and the rest with it.
 void Engine::Advance(const std::shared_ptr<Chain>& ch) {
   size_t i = ch->held.size();
-  // Task steps run here and now; the chain goes on while they succeed.
-  for (; i < ch->steps.size() && ch->steps[i].task; i++) {
+  // Task and namespace steps run here and now; the chain goes on while they succeed.
+  for (; i < ch->steps.size() && (ch->steps[i].task || ch->steps[i].open_id); i++) {
     ChainStep& st = ch->steps[i];
     Completion done{Completion::kTask, st.id, 0, 0, {}};
-    int64_t r = st.task(home_, &done.data);
-    st.task = nullptr;
+    int64_t r;
+    if (st.open_id) {
+      SocketOptions o;
+      o.protocol = st.protocol;
+      // The socket's completion waits with the chain's: no wake-up of JS mid-chain.
+      std::vector<Completion> opened;
+      r = CreateNsWithSocket(st.open_id, st.handle, o, &opened);
+      for (Completion& c : opened) ch->extra.push_back(std::move(c));
+    } else {
+      r = st.task(home_, &done.data);
+      st.task = nullptr;
+    }
     if (r < 0) done.err = int(-r);
     else done.value = r;
     ch->held.push_back(std::move(done));
@@ -796,10 +813,11 @@ void Engine::Advance(const std::shared_ptr<Chain>& ch) {
   int err = it == socks_.end() ? EBADF : 0;
   for (const ChainPatch& p : st.patches) {
     if (err) break;
-    uint32_t v;
+    uint32_t v = 0;
     if (p.from >= i || size_t(p.target) + 4 > st.data.size()) err = EINVAL;
+    else if (p.msg_type == 0) v = uint32_t(ch->held[p.from].value);
     else if (!PatchValue(ch->held[p.from].data, p, &v)) err = ENODATA;
-    else std::memcpy(st.data.data() + p.target, &v, 4);
+    if (!err) std::memcpy(st.data.data() + p.target, &v, 4);
   }
   if (err) {
     EndChain(ch, err);

@@ -52,7 +52,8 @@ using Task = std::function<int64_t(int home, std::vector<uint8_t>* out)>;
 // patch copies a u32 out of an earlier step's replies into its bytes: from
 // the first reply message of type `msg_type`, the u32 at payload offset
 // `field` (attr == 0), or the value of the first attribute of type `attr`
-// found after a fixed header of `field` bytes.
+// found after a fixed header of `field` bytes. msg_type 0: the earlier
+// step's value (a task's result, e.g. a new namespace's fd).
 struct ChainPatch {
   uint16_t from = 0;
   uint16_t msg_type = 0;
@@ -63,7 +64,9 @@ struct ChainPatch {
 
 // A step is a request on a socket, or (task set) a task run on the engine
 // thread when the step is reached: a negative result fails the chain with
-// that errno, as an error ack would.
+// that errno, as an error ack would. With open_id set it creates a
+// namespace instead (its value: the namespace's fd) and, inside it, a
+// socket registered as `handle` (completion open_id), as CreateNetnsWithSocket.
 struct ChainStep {
   uint32_t handle = 0;
   uint32_t id = 0;
@@ -71,6 +74,8 @@ struct ChainStep {
   std::vector<uint8_t> data;
   std::vector<ChainPatch> patches;
   Task task;
+  uint32_t open_id = 0;
+  int protocol = 0;
 };
 
 struct SocketOptions {
@@ -146,8 +151,11 @@ class Engine {
   void Execute(Command& cmd);
   void Open(Command& cmd);
   void CreateNs(Command& cmd);
-  // Sets up a fresh netlink socket and registers it; completes `task_id` with its port id.
-  void Register(uint32_t task_id, uint32_t handle, int fd, const SocketOptions& o);
+  // The namespace and its socket: the namespace's fd or -errno; the socket's
+  // completion (open_id) goes to *out either way.
+  int CreateNsWithSocket(uint32_t open_id, uint32_t handle, const SocketOptions& o, std::vector<Completion>* out);
+  // Sets up a fresh netlink socket and registers it; returns `task_id`'s completion (its port id, or the error).
+  Completion Register(uint32_t task_id, uint32_t handle, int fd, const SocketOptions& o);
   void Close(uint32_t handle, int err);
   void SendBatch(Sock* s);
   int Receive(Sock* s, struct mmsghdr* msgs, struct iovec* iov);

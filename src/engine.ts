@@ -226,6 +226,20 @@ export class NetlinkSocket {
    * created with its socket): its handle and the task that completes with
    * its port id.
    */
+  /**
+   * A socket opened later by the first step of a chain that creates its
+   * namespace ({@link ChainNamespace}); usable in the chain's later steps.
+   */
+  static reserve(protocol: number): NetlinkSocket {
+    const task = expectTask();
+    const sock = new NetlinkSocket(protocol, -1, { handle: native.reserveHandle(), task });
+    sock.openTask = task;
+    return sock;
+  }
+
+  /** @internal The task a reserved socket's opening completes. */
+  openTask?: number;
+
   constructor(protocol: number, nsFd = -1, adopt?: { handle: number; task: number }) {
     start();
     this.protocol = protocol;
@@ -277,8 +291,11 @@ export class NetlinkSocket {
   }
 
   private async failed(r: Done, opts: RequestOptions, chained: boolean): Promise<never> {
-    await this.opened;
-    if (this.openError) throw this.openError;
+    // A chain's step that was never sent says so, whatever became of its socket.
+    if (!(chained && r.errno === 125)) {
+      await this.opened;
+      if (this.openError) throw this.openError;
+    }
     const kernelMessage =
       r.errno === 4
         ? 'the dump kept changing under concurrent modification; gave up after retries'
@@ -456,6 +473,17 @@ export interface ChainTask {
 }
 
 /**
+ * A chain step that creates a network namespace (its result's value: the
+ * namespace's fd, the caller's to keep or close) and opens `sock`, a socket
+ * from NetlinkSocket.reserve, inside it — later steps can send on it, and
+ * patch the fd in (a patch with msgType 0 copies a step's value).
+ */
+export interface ChainNamespace {
+  createNamespace: NetlinkSocket;
+  opts: RequestOptions;
+}
+
+/**
  * A u32 copied from an earlier step's replies into a later step's bytes
  * before it is sent: from the first reply message of type `msgType`, the
  * u32 at payload offset `field`, or (with `attr`) the value of the first
@@ -480,9 +508,15 @@ export interface ChainPatch {
  * container setup its round trips (veth, then the inside of the peer's
  * namespace, then the tag), each ~100 µs of thread hand-offs on a VM.
  */
-export function requestChain<const S extends readonly (ChainStep | ChainTask)[]>(steps: S, patches: ChainPatch[] = []): { [K in keyof S]: Promise<S[K] extends ChainTask ? TaskResult : Reply> } {
+export function requestChain<const S extends readonly (ChainStep | ChainTask | ChainNamespace)[]>(
+  steps: S,
+  patches: ChainPatch[] = [],
+): { [K in keyof S]: Promise<S[K] extends ChainStep ? Reply : TaskResult> } {
   start();
-  for (const st of steps) if ('sock' in st) st.sock.assertOpen(st.opts);
+  for (const st of steps) {
+    if ('sock' in st) st.sock.assertOpen(st.opts);
+    else if ('createNamespace' in st && st.createNamespace.openTask === undefined) throw new TypeError('requestChain: createNamespace takes a socket from NetlinkSocket.reserve');
+  }
   const flat: number[] = [];
   for (const p of patches) {
     const target = steps[p.step];
@@ -493,7 +527,13 @@ export function requestChain<const S extends readonly (ChainStep | ChainTask)[]>
   const waits = ids.map(wait);
   try {
     native.requestChain(
-      steps.map((st, i) => ('sock' in st ? [st.sock.handle, ids[i], st.bytes, st.opts.alone ? RequestFlag.Alone : 0] : [0, ids[i], st.task, 0])),
+      steps.map((st, i) =>
+        'sock' in st
+          ? [st.sock.handle, ids[i], st.bytes, st.opts.alone ? RequestFlag.Alone : 0]
+          : 'task' in st
+            ? [0, ids[i], st.task, 0]
+            : [st.createNamespace.handle, ids[i], [2, st.createNamespace.openTask!, st.createNamespace.protocol] as const, 0],
+      ),
       flat,
     );
   } catch (err) {
@@ -506,7 +546,7 @@ export function requestChain<const S extends readonly (ChainStep | ChainTask)[]>
   return steps.map((st, i) => waits[i].then<Reply | TaskResult>((r) => ('sock' in st ? st.sock.settle(r, st.opts, true) : settleTask(r, st)))) as never;
 }
 
-function settleTask(r: Done, { opts, fail }: ChainTask): TaskResult {
+function settleTask(r: Done, { opts, fail }: { opts: RequestOptions; fail?: (errno: number) => Error }): TaskResult {
   if (r.errno) {
     if (fail && r.errno !== 125) throw fail(r.errno);
     const kernelMessage = r.errno === 125 ? 'not run: an earlier request of the chain failed' : undefined;

@@ -113,6 +113,13 @@ export class Namespace {
     return new Namespace(value, { name });
   }
 
+  /** @internal A namespace a request chain created (its fd), with the rtnetlink socket the chain opened inside it. */
+  static adopt(fd: number, route: NetlinkSocket): Namespace {
+    const ns = new Namespace(fd);
+    ns.routeSocket = route;
+    return ns;
+  }
+
   /** Opens /run/netns/<name>, a path to an nsfs file, or a process's namespace. */
   static open(target: string | { path: string } | { pid: number }): Namespace {
     if (typeof target === 'string') {

@@ -22,8 +22,14 @@ export const enum RequestFlag {
   Stream = 4,
 }
 
-/** What a chain's task step runs, as [kind, ...args]; kind 1: a bind probe in a namespace. */
-export type NativeTask = readonly [kind: 1, nsFd: number, family: number, type: number, address: string, port: number, reuseAddress: boolean];
+/**
+ * What a chain's task step runs, as [kind, ...args]. Kind 1: a bind probe in
+ * a namespace. Kind 2: a new namespace and, inside it, a socket registered as
+ * the step's handle (openTask completes like openSocket's).
+ */
+export type NativeTask =
+  | readonly [kind: 1, nsFd: number, family: number, type: number, address: string, port: number, reuseAddress: boolean]
+  | readonly [kind: 2, openTask: number, protocol: number];
 
 /** Negative numbers returned by synchronous calls are -errno. */
 export interface NativeAddon {
@@ -34,6 +40,8 @@ export interface NativeAddon {
   request(handle: number, id: number, bytes: Uint8Array, flags: number): void;
   /** Dependent requests (or tasks: handle 0, a NativeTask for bytes) sent in order by the engine; patches: flat [step, from, msgType, attr, field, target]*. Throws an Error with errno when a task cannot be made. */
   requestChain(steps: [handle: number, id: number, bytes: Uint8Array | NativeTask, flags: number][], patches: number[]): void;
+  /** A socket handle for the socket a chain's namespace step opens. */
+  reserveHandle(): number;
   /** Whether the last submission had to wake the engine thread (it was asleep). */
   woke(): boolean;
   /** sched_yield(): lets a thread waiting for this core run. */

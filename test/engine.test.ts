@@ -275,6 +275,35 @@ describe('request chains', () => {
     }
   });
 
+  it('creates a namespace as a chain step: later steps use its socket and its fd', async () => {
+    const sock = NetlinkSocket.reserve(NETLINK_ROUTE);
+    const up = new Writer();
+    writeLinkMessage(up, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: 1, flags: IFF_UP, change: IFF_UP } });
+    // A veth in `ns` whose peer is born in the new namespace: its fd patched in from the first step's value.
+    const veth = new Writer();
+    writeLinkMessage(veth, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, {
+      attrs: { ifname: 'fresh0' },
+      kind: 'veth',
+      info: { peer: { attrs: { ifname: 'inner', netNsFd: 0x7ffffff0 } } },
+    });
+    const bytes = Buffer.from(veth.finish());
+    const target = bytes.indexOf(Buffer.from([0xf0, 0xff, 0xff, 0x7f]));
+    const opts = { operation: 'fresh' };
+    const [made, lo, pair] = await Promise.all(
+      requestChain([{ createNamespace: sock, opts }, { sock, bytes: up.finish(), opts }, { sock: ns.route(), bytes, opts }] as const, [{ step: 2, from: 0, msgType: 0, field: 0, target }]),
+    );
+    checkAcks(lo, opts);
+    checkAcks(pair, opts);
+    const fresh = Namespace.adopt(made.value, sock);
+    try {
+      const links = (await fresh.route().call(dumpLinks(), { operation: 'list', dump: true })).length;
+      expect(links).toBe(2); // lo and the veth's peer
+      expect(JSON.parse(linkJson(ns, 'fresh0'))[0].link_netnsid).toBeTypeOf('number');
+    } finally {
+      fresh.close();
+    }
+  });
+
   it('refuses a task step whose namespace handle is closed, before sending anything (EBADF)', async () => {
     const gone = await Namespace.create();
     const step = probeBindStep(gone, 4, 'udp', undefined, 7103, { operation: 'closed' });
@@ -514,6 +543,21 @@ describe('addon hazards', () => {
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
     expect(out.code).toBe('EPERM');
     expect(out.message).toMatch(/CAP_NET_ADMIN/);
+  });
+
+  it('fails a chain\'s namespace step without privilege cleanly: EPERM, the rest cancelled, its socket failed, nothing pending', () => {
+    const script = `
+      import { NetlinkSocket, requestChain } from ${JSON.stringify(new URL('../src/engine.ts', import.meta.url).href)};
+      import { native } from ${JSON.stringify(new URL('../src/native.ts', import.meta.url).href)};
+      const sock = NetlinkSocket.reserve(0);
+      const opts = { operation: 'fresh' };
+      const r = await Promise.allSettled(requestChain([{ createNamespace: sock, opts }, { sock, bytes: new Uint8Array(16), opts }]));
+      const open = await sock.portId().then(() => 'open', (e) => e.code);
+      setImmediate(() => console.log(JSON.stringify({ codes: r.map((x) => x.reason?.code), open, active: native.stats().active })));
+    `;
+    const r = runAsNobody(script);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ codes: ['EPERM', 'ECANCELED'], open: 'EPERM', active: 0 });
   });
 
   it('fails Namespace.create without privilege cleanly: EPERM, nothing left pending, the process exits on its own', () => {

@@ -4,9 +4,14 @@
 // (ip -j as the oracle, the firewall read back) and with real traffic.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
+import { readdirSync, readlinkSync } from 'node:fs';
 import dnsPacket from 'dns-packet';
 import { FirewallError, listIsolations, listMasquerades, listPublishedPorts } from '../src/firewall/index.js';
+import { listAddresses } from '../src/address.js';
+import { NetlinkError } from '../src/errors.js';
 import { listLinks } from '../src/link.js';
+import { native } from '../src/native.js';
+import { listRoutes } from '../src/route.js';
 import type { Namespace } from '../src/namespace.js';
 import { IpamError } from '../src/network/ipam.js';
 import {
@@ -14,6 +19,7 @@ import {
   closeNetworks,
   createNetwork,
   defaultNetwork,
+  getNetwork,
   listNetworks,
   NetworkError,
   removeNetwork,
@@ -376,5 +382,105 @@ describe('refusals leave nothing behind', () => {
     const err = await internal.publish(e, '9000:80').catch((x: unknown) => x);
     expect(code(err)).toBe('EOPNOTSUPP');
     await removeNetwork(internal, { ns: host, force: true });
+  });
+});
+
+describe('connectNew: a container namespace made and connected in one pass', () => {
+  let net: Network;
+  const made: Namespace[] = [];
+  beforeAll(async () => {
+    net = await createNetwork({ ns: host, name: 'freshnet', subnet: '10.88.0.0/24' });
+  });
+  afterAll(() => {
+    for (const ns of made) ns.close();
+  });
+  const netFds = () =>
+    readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith('net:');
+      } catch {
+        return false;
+      }
+    }).length;
+
+  it('creates the namespace and the endpoint as the kernel shows them, with three sendmsg calls for all of it', async () => {
+    const before = native.stats();
+    const e = await net.connectNew({ name: 'fresh1', aliases: ['f1'] });
+    const after = native.stats();
+    const ns = e.ns!;
+    made.push(ns);
+    expect(after.sendmsgs - before.sendmsgs).toBe(3); // host request, inside request, tag: the namespace is the chain's first step
+    expect(e).toMatchObject({ ip: '10.88.0.2', interface: 'eth0', defaultRoute: true, network: 'freshnet' });
+    // Read back over netlink inside the new namespace (it has no name for `ip -n`).
+    const links = await listLinks({ ns });
+    expect(links.map((l) => [l.name, l.flags.up])).toEqual([
+      ['lo', true],
+      ['eth0', true],
+    ]);
+    expect((await listAddresses({ ns, family: 'inet' })).map((a) => a.cidr)).toEqual(['127.0.0.1/8', '10.88.0.2/24']);
+    expect((await listRoutes({ ns })).find((r) => r.dst === 'default')).toMatchObject({ gateway: '10.88.0.1' });
+    const h = ipJson(host, 'link', 'show', 'dev', e.hostInterface!)[0];
+    expect(h.master).toBe(net.interface);
+    expect(h.ifalias).toMatch(new RegExp(`^nw1e i=${e.id} N=${net.id} a=10.88.0.2 n=fresh1 `));
+    expect((await net.inspect()).endpoints.find((x) => x.id === e.id)?.healthy).toBe(true);
+  });
+
+  it('carries traffic and resolves names like any endpoint', async () => {
+    const a = await net.connectNew({ name: 'fresh2' });
+    const b = await net.connectNew({ name: 'fresh3' });
+    made.push(a.ns!, b.ns!);
+    closers.push(await tcpServer(a.ns!, 80, 'fresh2'));
+    expect(await ask(b.ns!, a.ip!, 80)).toBe(`fresh2 ${b.ip}`);
+    expect(await resolveA(b.ns!, 'fresh2')).toEqual([a.ip]);
+    closers.push(await tcpServer(outside, 7100, 'internet', OUTSIDE_IP));
+    expect(await ask(b.ns!, OUTSIDE_IP, 7100)).toBe(`internet ${HOST_IP}`);
+  });
+
+  it('leaves nothing behind when the kernel refuses a step: no host link, no namespace descriptor, no address taken', async () => {
+    const lonely = await createNetwork({ ns: host, name: 'gonebr', subnet: '10.89.0.0/24' });
+    try {
+      // The bridge goes behind netweave's back: the host request's IFLA_MASTER names no device.
+      ipRun(host, 'link', 'del', lonely.interface!);
+      const links = await linkNames(host);
+      const fds = netFds();
+      const err = await lonely.connectNew().catch((x: unknown) => x);
+      expect(err).toBeInstanceOf(NetlinkError);
+      expect(code(err)).toBe('EINVAL'); // the kernel's answer to an IFLA_MASTER that names no device
+      expect(await linkNames(host)).toEqual(links);
+      expect(netFds()).toBe(fds);
+      expect(lonely.endpoints).toEqual([]);
+      // The address it held is free again: the next one gets it.
+      ipRun(host, 'link', 'add', lonely.interface!, 'type', 'bridge');
+      ipRun(host, 'link', 'set', lonely.interface!, 'up');
+      (lonely as unknown as { rec: { link: { index: number } } }).rec.link.index = ipJson(host, 'link', 'show', 'dev', lonely.interface!)[0].ifindex;
+      const e = await lonely.connectNew();
+      made.push(e.ns!);
+      expect(e.ip).toBe('10.89.0.2');
+    } finally {
+      await removeNetwork(lonely, { ns: host, force: true }).catch(() => {});
+    }
+  });
+
+  it('refuses bad options and a taken name before anything is made', async () => {
+    const fds = netFds();
+    await expect(net.connectNew({ name: 'fresh1' })).rejects.toMatchObject({ code: 'EEXIST' });
+    await expect(net.connectNew({ ip: '10.88.0.2' })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(net.connectNew({ bogus: 1 } as never)).rejects.toThrow(TypeError);
+    expect(netFds()).toBe(fds);
+  });
+
+  it('disconnects like any endpoint; the namespace stays the caller\'s', async () => {
+    const e = await net.connectNew({ name: 'fresh4' });
+    made.push(e.ns!);
+    await net.disconnect(e);
+    expect(await linkNames(host)).not.toContain(e.hostInterface);
+    expect((await listLinks({ ns: e.ns! })).map((l) => l.name)).toEqual(['lo']);
+  });
+
+  it('works for a driver without a one-pass path too (none: the namespace, loopback up)', async () => {
+    const none = await getNetwork('none', { ns: host });
+    const e = await none.connectNew();
+    made.push(e.ns!);
+    expect((await listLinks({ ns: e.ns! })).map((l) => [l.name, l.flags.up])).toEqual([['lo', true]]);
   });
 });

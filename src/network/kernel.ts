@@ -6,6 +6,7 @@
 import { decodeAddress, checkAddAddress, writeAddressRequest, type Address } from '../address.js';
 import { checkAcks, errorFromAck, failedAck, requestChain, type NetlinkSocket, type Reply } from '../engine.js';
 import { NetlinkError } from '../errors.js';
+import { native } from '../native.js';
 import { linksFrom, nsFdOf, type Link } from '../link.js';
 import type { Namespace } from '../namespace.js';
 import { checkRoute, writeRouteRequest } from '../route.js';
@@ -81,8 +82,11 @@ export function outcomes(reply: Reply, count: number, operation: string, subject
 export interface VethEndpointRequest {
   /** Where the bridge lives: the host end is born here, enslaved and up. */
   host: Namespace;
-  /** The container's namespace: the other end is born here as `ifname`. */
-  container: Namespace;
+  /**
+   * The container's namespace: the other end is born here as `ifname`. A
+   * NewNamespace: one the chain creates first (connectVethEndpoint only).
+   */
+  container: Namespace | NewNamespace;
   hostName: string;
   ifname: string;
   /** MAC of the container end. */
@@ -92,6 +96,11 @@ export interface VethEndpointRequest {
   mtu?: number;
   /** The `nw1p` tag: set in the same request, so the link never exists untagged. */
   pendingTag: string;
+}
+
+/** A namespace that does not exist yet: created by the first step of connect's chain, with `sock` (NetlinkSocket.reserve) inside it. */
+export interface NewNamespace {
+  sock: NetlinkSocket;
 }
 
 export interface VethEndpointLinks {
@@ -109,7 +118,7 @@ export interface VethEndpointLinks {
  * The create is echoed (NLM_F_ECHO), which gives the container end's index
  * (IFLA_LINK) without a lookup.
  */
-export async function createVethEndpoint(r: VethEndpointRequest, operation: string): Promise<VethEndpointLinks> {
+export async function createVethEndpoint(r: VethEndpointRequest & { container: Namespace }, operation: string): Promise<VethEndpointLinks> {
   const reply = await r.host.route().request(writeVethEndpoint(r), { operation, subject: vethSubject(r) });
   return vethOutcome(r, reply, operation);
 }
@@ -124,7 +133,7 @@ function vethSubject(r: VethEndpointRequest): string {
  * a connect runs this between kernel waits, where the table-driven encoder
  * costs several times more.
  */
-export function writeVethEndpoint(r: VethEndpointRequest): Buffer {
+export function writeVethEndpoint(r: VethEndpointRequest, at?: { nsFd: number }): Buffer {
   if (!isMac(r.mac)) throw new TypeError(`mac must be a MAC address like 02:42:ac:11:00:02, got ${JSON.stringify(r.mac)}`);
   const w = new Writer(512);
   const m = w.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO);
@@ -142,7 +151,9 @@ export function writeVethEndpoint(r: VethEndpointRequest): Buffer {
   w.string(IFLA_IFNAME, r.ifname);
   if (r.mtu !== undefined) w.u32(IFLA_MTU, r.mtu);
   w.u32(IFLA_GROUP, r.group);
-  w.u32(IFLA_NET_NS_FD, nsFdOf(r.container));
+  // A namespace the chain creates: its fd is patched in (at.nsFd: where).
+  if (at) at.nsFd = w.off + 4;
+  w.u32(IFLA_NET_NS_FD, 'sock' in r.container ? 0 : nsFdOf(r.container));
   w.endNest(peer);
   w.endNest(data);
   w.endNest(li);
@@ -185,22 +196,56 @@ export async function connectVethEndpoint(
   inside: PreparedInside,
   commit: PreparedAlias,
   operation: string,
+): Promise<VethEndpointLinks & { defaultRoute: boolean; nsFd?: number }> {
+  const opts = { operation, subject: vethSubject(r) };
+  const at = { nsFd: 0 };
+  const hostBytes = writeVethEndpoint(r, at);
+  const steps = [
+    { sock: r.host.route(), bytes: hostBytes, opts },
+    { sock: inside.sock, bytes: inside.bytes, opts: { operation, subject: inside.subject } },
+    { sock: r.host.route(), bytes: commit.bytes, opts },
+  ];
+  const patches = [
+    ...inside.indexAt.map((target) => ({ step: 1, from: 0, msgType: RTM_NEWLINK, attr: IFLA_LINK, field: IFINFOMSG_LEN, target })),
+    { step: 2, from: 0, msgType: RTM_NEWLINK, field: 4 /* ifi_index */, target: commit.indexAt },
+  ];
+  if (!('sock' in r.container)) {
+    const [hostP, insideP, commitP] = requestChain(steps, patches);
+    return vethEndpointOutcome(r, inside, commit, operation, await Promise.allSettled([hostP, insideP, commitP]));
+  }
+  // The namespace first, in the same pass: its fd goes into the host request, its socket carries the inside one.
+  const sock = r.container.sock;
+  const shifted = patches.map((p) => ({ ...p, step: p.step + 1, from: p.from + 1 }));
+  const [nsP, hostP, insideP, commitP] = requestChain([{ createNamespace: sock, opts: { operation, subject: 'create namespace' } }, ...steps], [
+    { step: 1, from: 0, msgType: 0, field: 0, target: at.nsFd },
+    ...shifted,
+  ]);
+  const [nsR, ...rest] = await Promise.allSettled([nsP, hostP, insideP, commitP]);
+  if (nsR.status === 'rejected') {
+    sock.close();
+    throw nsR.reason;
+  }
+  try {
+    return { ...(await vethEndpointOutcome(r, inside, commit, operation, rest as [PromiseSettledResult<Reply>, PromiseSettledResult<Reply>, PromiseSettledResult<Reply>])), nsFd: nsR.value.value };
+  } catch (e) {
+    // Dropping the namespace takes the container end, and with it the veth pair.
+    sock.close();
+    native.closeFd(nsR.value.value);
+    throw e;
+  }
+}
+
+/** What connect's chain did, or its error (after removing what it made). */
+async function vethEndpointOutcome(
+  r: VethEndpointRequest,
+  inside: PreparedInside,
+  commit: PreparedAlias,
+  operation: string,
+  [hostR, insideR, commitR]: [PromiseSettledResult<Reply>, PromiseSettledResult<Reply>, PromiseSettledResult<Reply>],
 ): Promise<VethEndpointLinks & { defaultRoute: boolean }> {
   const opts = { operation, subject: vethSubject(r) };
-  const [hostP, insideP, commitP] = requestChain(
-    [
-      { sock: r.host.route(), bytes: writeVethEndpoint(r), opts },
-      { sock: inside.ns.route(), bytes: inside.bytes, opts: { operation, subject: inside.subject } },
-      { sock: r.host.route(), bytes: commit.bytes, opts },
-    ],
-    [
-      ...inside.indexAt.map((target) => ({ step: 1, from: 0, msgType: RTM_NEWLINK, attr: IFLA_LINK, field: IFINFOMSG_LEN, target })),
-      { step: 2, from: 0, msgType: RTM_NEWLINK, field: 4 /* ifi_index */, target: commit.indexAt },
-    ],
-  );
   // The chain's completions arrive together: one await for all of them (later steps settle with
   // ECANCELED when an earlier one failed; none is left unobserved).
-  const [hostR, insideR, commitR] = await Promise.allSettled([hostP, insideP, commitP]);
   if (hostR.status === 'rejected') throw hostR.reason;
   const out = vethOutcome(r, hostR.value, operation);
   const links = out instanceof Promise ? await out : out;
@@ -262,7 +307,8 @@ export async function configureInside(r: InsideRequest, operation: string): Prom
 
 /** The inside request, written before the interface's index is known (connect prepares it while the kernel creates the veth). */
 export interface PreparedInside {
-  ns: Namespace;
+  /** The socket it goes out on (the namespace's rtnetlink socket). */
+  sock: NetlinkSocket;
   subject: string;
   bytes: Buffer;
   /** Where the interface's index goes in bytes. */
@@ -274,7 +320,8 @@ export interface PreparedInside {
 
 const INDEX_PLACEHOLDER = 0x7fffffff;
 
-export function prepareInside(r: Omit<InsideRequest, 'index'> & { index?: number }, operation: string): PreparedInside {
+export function prepareInside(r: Omit<InsideRequest, 'index' | 'ns'> & { index?: number } & ({ ns: Namespace } | { sock: NetlinkSocket }), operation: string): PreparedInside {
+  const sock = 'ns' in r ? r.ns.route() : r.sock;
   const { bytes, indexAt, what } = insideBytes(r, operation);
   const outcome = (reply: Reply) => {
     const sent = outcomes(reply, what.length, operation, r.cidr);
@@ -291,14 +338,14 @@ export function prepareInside(r: Omit<InsideRequest, 'index'> & { index?: number
     return { defaultRoute };
   };
   return {
-    ns: r.ns,
+    sock,
     subject: r.cidr,
     bytes,
     indexAt,
     outcome,
     send: async (idx: number) => {
       for (const at of indexAt) bytes.writeInt32LE(idx, at);
-      return outcome(await r.ns.route().request(bytes, { operation, subject: r.cidr }));
+      return outcome(await sock.request(bytes, { operation, subject: r.cidr }));
     },
   };
 }

@@ -2,7 +2,8 @@
 // inspect what the kernel really has. Made by createNetwork / found by
 // loadNetworks (index.ts); the kernel objects are its driver's.
 import { publishPorts, unpublishPort, type PublishedPort } from '../firewall/index.js';
-import { withoutPolling } from '../engine.js';
+import { NetlinkSocket, withoutPolling } from '../engine.js';
+import { NETLINK_ROUTE } from '../wire/netlink.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import { containerResolvConf, hostNameservers } from './dns.js';
@@ -42,6 +43,16 @@ export interface ConnectOptions {
 }
 
 const CONNECT_KEYS = new Set(['ip', 'mac', 'aliases', 'name', 'interfaceName', 'loopback', 'dns']);
+
+interface CheckedConnect {
+  ip?: string;
+  mac?: string;
+  aliases: string[];
+  name?: string;
+  ifname?: string;
+  loopback: boolean;
+  serveDns: boolean;
+}
 
 /**
  * A namespace's membership of a network, as `docker network inspect`
@@ -257,9 +268,41 @@ export class Network {
    * EADDRNOTAVAIL).
    */
   async connect(target?: ConnectTarget, opts: ConnectOptions = {}): Promise<Endpoint> {
-    const operation = 'connect';
-    if (typeof opts !== 'object' || opts === null) throw argType('connect: options must be an object');
-    for (const k of Object.keys(opts)) if (!CONNECT_KEYS.has(k)) throw argType(`connect: unknown option ${JSON.stringify(k)} (known: ${[...CONNECT_KEYS].join(', ')})`);
+    const o = this.connectOptions(opts, 'connect');
+    const { ns, owned, pid } = this.resolveTarget(target);
+    try {
+      return await withoutPolling(() => this.connectNs(ns, owned, pid, o));
+    } catch (e) {
+      if (owned) ns.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Creates a network namespace for a container and connects it: what
+   * `Namespace.create()` then `connect(ns, opts)` do, but for a bridge
+   * network in one pass of the engine thread (the namespace, the veth with
+   * its peer born inside, the configuration inside and the tag). The
+   * endpoint's `ns` is the new namespace: yours to keep, close or delete;
+   * nothing is left behind when this fails.
+   */
+  async connectNew(opts: ConnectOptions = {}): Promise<Endpoint> {
+    const o = this.connectOptions(opts, 'connectNew');
+    if (!this.impl.connectNew) {
+      const ns = await Namespace.create();
+      try {
+        return await withoutPolling(() => this.connectNs(ns, false, undefined, o));
+      } catch (e) {
+        ns.close();
+        throw e;
+      }
+    }
+    return withoutPolling(() => this.connectFresh(o));
+  }
+
+  private connectOptions(opts: ConnectOptions, operation: string): CheckedConnect {
+    if (typeof opts !== 'object' || opts === null) throw argType(`${operation}: options must be an object`);
+    for (const k of Object.keys(opts)) if (!CONNECT_KEYS.has(k)) throw argType(`${operation}: unknown option ${JSON.stringify(k)} (known: ${[...CONNECT_KEYS].join(', ')})`);
     const aliases = opts.aliases === undefined ? [] : checkAliases(opts.aliases);
     const name = opts.name === undefined ? undefined : checkDnsName(opts.name, 'name');
     const ifname = opts.interfaceName === undefined ? undefined : validate.ifname(opts.interfaceName, 'interfaceName');
@@ -269,13 +312,25 @@ export class Network {
     if (opts.dns !== undefined && typeof opts.dns !== 'boolean') throw argType('dns must be a boolean');
     const ip = opts.ip === undefined ? undefined : canonicalIp(validate.ip(opts.ip, 'ip'), 'ip');
     if (ip !== undefined && !this.impl.features.ipam) throw new NetworkError('EOPNOTSUPP', operation, `the ${this.driver} network has no addresses to choose from`, { network: this.name });
-    const { ns, owned, pid } = this.resolveTarget(target);
-    try {
-      return await withoutPolling(() => this.connectNs(ns, owned, pid, { ip, mac, aliases, name, ifname, loopback: opts.loopback ?? true, serveDns: opts.dns ?? true }));
-    } catch (e) {
-      if (owned) ns.close();
-      throw e;
+    return { ip, mac, aliases, name, ifname, loopback: opts.loopback ?? true, serveDns: opts.dns ?? true };
+  }
+
+  private checkUsable(operation: string): void {
+    if (this.manager.isClosed) throw new NetworkError('EINVAL', operation, `this handle on network ${this.name} is from before closeNetworks(): get it again (loadNetworks, getNetwork)`, { network: this.name });
+    if (this.removing || !this.manager.networks.has(this.id)) throw new NetworkError('ENOENT', operation, `network ${this.name} was removed`, { network: this.name });
+  }
+
+  /** Checks the endpoint's names and holds them while it connects (the caller lets go of the returned list). */
+  private claimNames(epName: string, aliases: readonly string[], operation: string): string[] {
+    for (const n of [epName, ...aliases]) {
+      const other = this.names.get(n.toLowerCase());
+      if (other || this.connectingNames.has(n.toLowerCase())) {
+        throw new NetworkError('EEXIST', operation, `the name ${n} is already used on network ${this.name}${other ? ` (by endpoint ${other.view.name})` : ''}`, { network: this.name });
+      }
     }
+    const claimed = [epName, ...aliases].map((n) => n.toLowerCase());
+    for (const n of claimed) this.connectingNames.add(n);
+    return claimed;
   }
 
   private resolveTarget(target: ConnectTarget | undefined): { ns: Namespace; owned: boolean; pid?: number } {
@@ -293,15 +348,9 @@ export class Network {
     throw argType('connect: target must be a Namespace, a pid, { pid } or a /run/netns name');
   }
 
-  private async connectNs(
-    ns: Namespace,
-    owned: boolean,
-    pid: number | undefined,
-    o: { ip?: string; mac?: string; aliases: string[]; name?: string; ifname?: string; loopback: boolean; serveDns: boolean },
-  ): Promise<Endpoint> {
+  private async connectNs(ns: Namespace, owned: boolean, pid: number | undefined, o: CheckedConnect): Promise<Endpoint> {
     const operation = 'connect';
-    if (this.manager.isClosed) throw new NetworkError('EINVAL', operation, `this handle on network ${this.name} is from before closeNetworks(): get it again (loadNetworks, getNetwork)`, { network: this.name });
-    if (this.removing || !this.manager.networks.has(this.id)) throw new NetworkError('ENOENT', operation, `network ${this.name} was removed`, { network: this.name });
+    this.checkUsable(operation);
     // The container's netlink socket opens on the engine thread while the checks below run.
     if (!this.impl.features.predefined) ns.route();
     const key = nsKey(ns);
@@ -311,12 +360,6 @@ export class Network {
     }
     const id = randomId();
     const epName = o.name ?? id.slice(0, 12);
-    for (const n of [epName, ...o.aliases]) {
-      const other = this.names.get(n.toLowerCase());
-      if (other || this.connectingNames.has(n.toLowerCase())) {
-        throw new NetworkError('EEXIST', operation, `the name ${n} is already used on network ${this.name}${other ? ` (by endpoint ${other.view.name})` : ''}`, { network: this.name });
-      }
-    }
     const inNs = this.manager.endpointsIn(key);
     // Docker's rules for the predefined networks: none is a namespace's only network; the host network is the host's namespace.
     if (this.driver === 'none' && inNs.length) throw new NetworkError('EINVAL', operation, 'a namespace on the none network has no other network: disconnect the others first', { network: this.name });
@@ -324,9 +367,8 @@ export class Network {
     if (this.driver !== 'host' && ns.equals(this.ns)) throw new NetworkError('EINVAL', operation, `the host namespace cannot join its own ${this.driver} network`, { network: this.name });
     const ifname = o.ifname ?? `eth${inNs.filter((r) => r.view.interface !== undefined).length}`;
     const defaultRoute = !this.internal && inNs.every((r) => !r.state.defaultRoute);
-    const claimed = [epName, ...o.aliases].map((n) => n.toLowerCase());
+    const claimed = this.claimNames(epName, o.aliases, operation);
     this.connecting.add(key);
-    for (const n of claimed) this.connectingNames.add(n);
     let ip: string | undefined;
     try {
       // Loaded endpoints whose namespace this process has no handle on are known by namespace id only.
@@ -384,6 +426,64 @@ export class Network {
     } finally {
       if (ip !== undefined) this.inflightIps.delete(ip);
       this.connecting.delete(key);
+      for (const n of claimed) this.connectingNames.delete(n);
+    }
+  }
+
+  /**
+   * connectNew through the driver's connectNew: the namespace does not exist
+   * until the chain ran, and a fresh one has nothing on it — no endpoint of
+   * this or any network, no default route, eth0 free — so the checks that
+   * look at it are not needed.
+   */
+  private async connectFresh(o: CheckedConnect): Promise<Endpoint> {
+    const operation = 'connectNew';
+    this.checkUsable(operation);
+    const id = randomId();
+    const epName = o.name ?? id.slice(0, 12);
+    const claimed = this.claimNames(epName, o.aliases, operation);
+    let ip: string | undefined;
+    try {
+      if (this.impl.features.ipam) {
+        ip = this.rec.pool!.allocate(o.ip);
+        this.inflightIps.add(ip);
+      }
+      const ifname = o.ifname ?? 'eth0';
+      const tag: EndpointTag = { kind: 'e', id, network: this.id, name: epName, aliases: o.aliases, ifname, ...(ip !== undefined ? { ip } : {}) };
+      if (o.mac !== undefined && (ip === undefined || o.mac !== macFromIp(ip))) tag.mac = o.mac;
+      const tagText = encodeTag(tag, operation);
+      const sock = NetlinkSocket.reserve(NETLINK_ROUTE);
+      const req = { operation, sock, tag, tagText, ifname, loopback: o.loopback, defaultRoute: !this.internal, ...(ip !== undefined ? { ip } : {}), ...(o.mac ? { mac: o.mac } : {}) };
+      this.inflightIds.add(id);
+      const state: EndpointState = { tag, ownsNs: false, defaultRoute: req.defaultRoute };
+      let view: EndpointView;
+      let ns: Namespace;
+      try {
+        const made = this.impl.connectNew!(this.rec, req);
+        view = this.view(state, []);
+        const { nsFd, ...got } = await made;
+        ns = Namespace.adopt(nsFd, sock);
+        Object.assign(state, got, { ns, ownsNs: false });
+      } finally {
+        this.inflightIds.delete(id);
+      }
+      const rec = this.addRecord(state, nsKey(ns), [], this.refreshView(view, state));
+      if (this.dns) {
+        try {
+          await this.manager.dnsJoin(this, rec, o.serveDns);
+        } catch (e) {
+          this.forget(rec);
+          await this.impl.disconnect(this.rec, [state], { operation, all: false }).catch(() => {});
+          ns.close();
+          throw e;
+        }
+      }
+      return rec.view;
+    } catch (e) {
+      if (ip !== undefined && !this.eps.has(id)) this.rec.pool!.release(ip);
+      throw e;
+    } finally {
+      if (ip !== undefined) this.inflightIps.delete(ip);
       for (const n of claimed) this.connectingNames.delete(n);
     }
   }

@@ -50,7 +50,7 @@ describe('the inside request of a connect', () => {
 describe('the host request of a connect', () => {
   const ns = Namespace.current();
   // What the table-driven encoders write for the same request.
-  function generic(r: Parameters<typeof writeVethEndpoint>[0]): Buffer {
+  function generic(r: Parameters<typeof writeVethEndpoint>[0] & { container: Namespace }): Buffer {
     const w = new Writer(512);
     const attrs = { ifname: r.hostName, group: r.group, master: r.master, ...(r.mtu !== undefined ? { mtu: r.mtu } : {}) };
     const peer = { ifname: r.ifname, group: r.group, address: r.mac, netNsFd: nsFdOf(r.container), ...(r.mtu !== undefined ? { mtu: r.mtu } : {}) };
@@ -63,6 +63,14 @@ describe('the host request of a connect', () => {
     for (const r of [base, { ...base, mtu: 1450 }, { ...base, ifname: 'eth12', hostName: 'v', pendingTag: 'x'.repeat(200) }]) {
       expect(writeVethEndpoint(r).toString('hex')).toBe(generic(r).toString('hex'));
     }
+  });
+  it('for a namespace the chain creates, says where its fd goes', () => {
+    const base = { host: ns, hostName: 'nwv0123456789a', ifname: 'eth0', mac: '02:42:ac:12:00:02', group: 0x6e770004, master: 7, pendingTag: 'nw1p:e id=0123 net=abcd' };
+    const at = { nsFd: 0 };
+    const bytes = writeVethEndpoint({ ...base, container: { sock: {} as never } }, at);
+    expect(bytes.readUInt32LE(at.nsFd)).toBe(0);
+    bytes.writeUInt32LE(nsFdOf(ns), at.nsFd);
+    expect(bytes.toString('hex')).toBe(generic({ ...base, container: ns }).toString('hex'));
   });
   it('refuses a bad MAC', () => {
     expect(() => writeVethEndpoint({ host: ns, container: ns, hostName: 'a', ifname: 'b', mac: '02:42', group: 1, master: 1, pendingTag: 't' })).toThrow(TypeError);

@@ -11,13 +11,14 @@ import { addMasquerade, enableForwarding, isolateNetworks, removeIsolation, remo
 import { addAddress } from '../../address.js';
 import { createBridge } from '../../link-kinds/index.js';
 import type { Link } from '../../link.js';
+import type { Namespace } from '../../namespace.js';
 import { listRoutes } from '../../route.js';
 import * as validate from '../../validate.js';
-import { addressesByNsid, connectVethEndpoint, deleteGroups, deleteLinks, linksByNsid, prepareAlias, prepareInside, setAlias } from '../kernel.js';
+import { addressesByNsid, connectVethEndpoint, deleteGroups, deleteLinks, linksByNsid, prepareAlias, prepareInside, setAlias, type NewNamespace } from '../kernel.js';
 import type { Snapshot } from '../state.js';
 import { decodeTag, firewallTags, groupOf, linkNames, macFromIp, pendingOf, randomMac } from '../tags.js';
 import { OptionReader, registerNetworkDriver } from './registry.js';
-import type { CheckedOptions, ConnectRequest, DriverContext, DriverFeatures, EndpointState, NetworkDriver, NetworkRecord } from './types.js';
+import type { CheckedOptions, ConnectRequest, DriverContext, DriverFeatures, EndpointState, NetworkDriver, NetworkRecord, NewNamespaceConnectRequest } from './types.js';
 
 /** Docker's default bridge network: name, bridge and subnet. */
 export const DEFAULT_NETWORK = { name: 'bridge', bridge: 'nw0', subnet: '172.17.0.0/16' } as const;
@@ -100,6 +101,17 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async connect(net: NetworkRecord, req: ConnectRequest): Promise<EndpointState> {
+    const { nsFd: _, ...state } = await this.connectVeth(net, req, req.ns);
+    return { ...state, ns: req.ns };
+  }
+
+  /** The namespace is the chain's first step: one pass of the engine thread for the whole container. */
+  async connectNew(net: NetworkRecord, req: NewNamespaceConnectRequest): Promise<EndpointState & { nsFd: number }> {
+    const r = await this.connectVeth(net, req, { sock: req.sock });
+    return { ...r, nsFd: r.nsFd! };
+  }
+
+  private async connectVeth(net: NetworkRecord, req: Omit<ConnectRequest, 'ns'>, container: Namespace | NewNamespace): Promise<EndpointState & { nsFd?: number }> {
     const { ns } = net;
     const { operation, tag } = req;
     if (!net.link) throw new Error(`${operation}: network ${net.name} has no bridge`);
@@ -107,7 +119,7 @@ export class BridgeDriver implements NetworkDriver {
     const mtu = this.mtu(net);
     const host = {
       host: ns,
-      container: req.ns,
+      container,
       hostName,
       ifname: req.ifname,
       mac: req.mac ?? macFromIp(req.ip!),
@@ -118,7 +130,7 @@ export class BridgeDriver implements NetworkDriver {
     };
     const inside = prepareInside(
       {
-        ns: req.ns,
+        ...('sock' in container ? { sock: container.sock } : { ns: container }),
         cidr: `${req.ip}/${net.prefixLength}`,
         gateway: req.defaultRoute && net.gateway !== undefined && !net.internal ? net.gateway : undefined,
         loopback: req.loopback,
@@ -128,7 +140,7 @@ export class BridgeDriver implements NetworkDriver {
     );
     // Host end, inside configuration and tag in one pass of the engine thread.
     const links = await connectVethEndpoint(host, inside, prepareAlias(ns, req.tagText, operation), operation);
-    return { tag, ns: req.ns, ownsNs: false, hostIndex: links.hostIndex, peerIndex: links.peerIndex, netnsId: links.netnsId, defaultRoute: links.defaultRoute };
+    return { tag, ownsNs: false, hostIndex: links.hostIndex, peerIndex: links.peerIndex, netnsId: links.netnsId, defaultRoute: links.defaultRoute, nsFd: links.nsFd };
   }
 
   async disconnect(net: NetworkRecord, endpoints: EndpointState[], opts: { operation: string; all: boolean }): Promise<void> {

@@ -3,6 +3,7 @@
 // the kernel alone. The common work (IPAM, DNS, published ports, tags,
 // validation) is the network layer's; a driver does the links.
 import type { Link } from '../../link.js';
+import type { NetlinkSocket } from '../../engine.js';
 import type { Namespace } from '../../namespace.js';
 import type { AddressPool } from '../ipam.js';
 import type { EndpointTag, NetworkTag } from '../tags.js';
@@ -73,6 +74,11 @@ export interface ConnectRequest {
   defaultRoute: boolean;
 }
 
+/** A connect into a namespace created in the same pass (Network.connectNew): its socket, reserved, stands for it. */
+export interface NewNamespaceConnectRequest extends Omit<ConnectRequest, 'ns'> {
+  sock: NetlinkSocket;
+}
+
 export interface DriverFeatures {
   /** Addresses come from the network's subnet. */
   ipam: boolean;
@@ -119,6 +125,13 @@ export interface NetworkDriver {
   remove(net: NetworkRecord, endpoints: EndpointState[], ctx: DriverContext): Promise<void>;
   /** Joins a namespace; when this resolves the endpoint's tag is committed in the kernel. Leaves nothing behind on failure. */
   connect(net: NetworkRecord, req: ConnectRequest): Promise<EndpointState>;
+  /**
+   * Creates the container's namespace and connects it, in one pass where the
+   * driver can (veth drivers: the namespace is the first step of the
+   * chain). The state has no ns yet: the caller makes it from nsFd. Absent:
+   * the caller creates the namespace, then connects.
+   */
+  connectNew?(net: NetworkRecord, req: NewNamespaceConnectRequest): Promise<EndpointState & { nsFd: number }>;
   /** Removes endpoints (one request where possible); `all` when they are every endpoint of the network. */
   disconnect(net: NetworkRecord, endpoints: EndpointState[], opts: { operation: string; all: boolean }): Promise<void>;
   /** The endpoint links a snapshot holds for the network (complete and pending). */
