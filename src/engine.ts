@@ -512,6 +512,43 @@ export function requestChain<const S extends readonly (ChainStep | ChainTask | C
   steps: S,
   patches: ChainPatch[] = [],
 ): { [K in keyof S]: Promise<S[K] extends ChainStep ? Reply : TaskResult> } {
+  const ids = submitChain(steps, patches);
+  return steps.map((st, i) => wait(ids[i]).then<Reply | TaskResult>((r) => settleStep(st, r))) as never;
+}
+
+type AnyStep = ChainStep | ChainTask | ChainNamespace;
+type Settled<S> = { [K in keyof S]: PromiseSettledResult<S[K] extends ChainStep ? Reply : TaskResult> };
+
+/**
+ * {@link requestChain}, settled like Promise.allSettled of its promises —
+ * but with one promise for the whole chain (its completions arrive in one
+ * delivery): a successful chain costs one resolution, not one per step.
+ */
+export async function requestChainSettled<const S extends readonly AnyStep[]>(steps: S, patches: ChainPatch[] = []): Promise<Settled<S>> {
+  const ids = submitChain(steps, patches);
+  const raw = await new Promise<Done[]>((resolve) => {
+    const out: Done[] = new Array(ids.length);
+    let left = ids.length;
+    ids.forEach((id, i) =>
+      pending.set(id, {
+        resolve(r) {
+          out[i] = r;
+          if (--left === 0) resolve(out);
+        },
+      }),
+    );
+  });
+  if (raw.every((r) => !r.errno)) return raw.map((r, i) => ({ status: 'fulfilled', value: 'sock' in steps[i] ? replyOf(r) : { value: r.value, data: r.data } })) as never;
+  // A failure's error may need its socket's open outcome: settled the promise way.
+  return (await Promise.allSettled(raw.map(async (r, i) => settleStep(steps[i], r)))) as never;
+}
+
+function settleStep(st: AnyStep, r: Done): Reply | TaskResult | Promise<never> {
+  return 'sock' in st ? st.sock.settle(r, st.opts, true) : settleTask(r, st);
+}
+
+/** Checks and submits a chain; the steps' completion ids. */
+function submitChain(steps: readonly AnyStep[], patches: ChainPatch[]): number[] {
   start();
   for (const st of steps) {
     if ('sock' in st) st.sock.assertOpen(st.opts);
@@ -524,7 +561,6 @@ export function requestChain<const S extends readonly (ChainStep | ChainTask | C
     flat.push(p.step, p.from, p.msgType, p.attr ?? 0, p.field, p.target);
   }
   const ids = steps.map(() => allocate());
-  const waits = ids.map(wait);
   try {
     native.requestChain(
       steps.map((st, i) =>
@@ -537,13 +573,12 @@ export function requestChain<const S extends readonly (ChainStep | ChainTask | C
       flat,
     );
   } catch (err) {
-    for (const id of ids) pending.delete(id);
     const errno = (err as { errno?: number }).errno;
     if (errno) throw new NetlinkError(errno, steps.find((st) => !('sock' in st))?.opts.operation ?? 'request chain', { kernelMessage: 'a task step could not be made' });
     throw err;
   }
   submitted();
-  return steps.map((st, i) => waits[i].then<Reply | TaskResult>((r) => ('sock' in st ? st.sock.settle(r, st.opts, true) : settleTask(r, st)))) as never;
+  return ids;
 }
 
 function settleTask(r: Done, { opts, fail }: { opts: RequestOptions; fail?: (errno: number) => Error }): TaskResult {

@@ -4,7 +4,7 @@
 // few reads the object API has no call for (namespace ids, another
 // namespace's links and addresses through IFLA_TARGET_NETNSID).
 import { decodeAddress, checkAddAddress, writeAddressRequest, type Address } from '../address.js';
-import { checkAcks, errorFromAck, failedAck, requestChain, type NetlinkSocket, type Reply } from '../engine.js';
+import { checkAcks, errorFromAck, failedAck, requestChainSettled, type NetlinkSocket, type Reply } from '../engine.js';
 import { NetlinkError } from '../errors.js';
 import { native } from '../native.js';
 import { linksFrom, nsFdOf, type Link } from '../link.js';
@@ -204,29 +204,25 @@ export async function connectVethEndpoint(
     { sock: r.host.route(), bytes: hostBytes, opts },
     { sock: inside.sock, bytes: inside.bytes, opts: { operation, subject: inside.subject } },
     { sock: r.host.route(), bytes: commit.bytes, opts },
-  ];
+  ] as const;
   const patches = [
     ...inside.indexAt.map((target) => ({ step: 1, from: 0, msgType: RTM_NEWLINK, attr: IFLA_LINK, field: IFINFOMSG_LEN, target })),
     { step: 2, from: 0, msgType: RTM_NEWLINK, field: 4 /* ifi_index */, target: commit.indexAt },
   ];
-  if (!('sock' in r.container)) {
-    const [hostP, insideP, commitP] = requestChain(steps, patches);
-    return vethEndpointOutcome(r, inside, commit, operation, await Promise.allSettled([hostP, insideP, commitP]));
-  }
+  if (!('sock' in r.container)) return vethEndpointOutcome(r, inside, commit, operation, await requestChainSettled(steps, patches));
   // The namespace first, in the same pass: its fd goes into the host request, its socket carries the inside one.
   const sock = r.container.sock;
   const shifted = patches.map((p) => ({ ...p, step: p.step + 1, from: p.from + 1 }));
-  const [nsP, hostP, insideP, commitP] = requestChain([{ createNamespace: sock, opts: { operation, subject: 'create namespace' } }, ...steps], [
+  const [nsR, ...rest] = await requestChainSettled([{ createNamespace: sock, opts: { operation, subject: 'create namespace' } }, ...steps] as const, [
     { step: 1, from: 0, msgType: 0, field: 0, target: at.nsFd },
     ...shifted,
   ]);
-  const [nsR, ...rest] = await Promise.allSettled([nsP, hostP, insideP, commitP]);
   if (nsR.status === 'rejected') {
     sock.close();
     throw nsR.reason;
   }
   try {
-    return { ...(await vethEndpointOutcome(r, inside, commit, operation, rest as [PromiseSettledResult<Reply>, PromiseSettledResult<Reply>, PromiseSettledResult<Reply>])), nsFd: nsR.value.value };
+    return { ...(await vethEndpointOutcome(r, inside, commit, operation, rest)), nsFd: nsR.value.value };
   } catch (e) {
     // Dropping the namespace takes the container end, and with it the veth pair.
     sock.close();
@@ -241,7 +237,7 @@ async function vethEndpointOutcome(
   inside: PreparedInside,
   commit: PreparedAlias,
   operation: string,
-  [hostR, insideR, commitR]: [PromiseSettledResult<Reply>, PromiseSettledResult<Reply>, PromiseSettledResult<Reply>],
+  [hostR, insideR, commitR]: readonly [PromiseSettledResult<Reply>, PromiseSettledResult<Reply>, PromiseSettledResult<Reply>],
 ): Promise<VethEndpointLinks & { defaultRoute: boolean }> {
   const opts = { operation, subject: vethSubject(r) };
   // The chain's completions arrive together: one await for all of them (later steps settle with
