@@ -243,18 +243,25 @@ int ChainTaskOf(const Napi::Array& d, Task* out) {
   return 0;
 }
 
-// requestChain(steps: [handle, id, bytes, flags][], patches: number[])
+// requestChain(meta: Uint32Array [handle, id, flags]*, payloads: (bytes | task)[], patches: Uint32Array [step, from, msgType, attr, field, target]*)
 // patches: flat groups of six — step, from, msgType, attr, field, target.
 Napi::Value RequestChain(const Napi::CallbackInfo& info) {
   Addon* a = Ready(info);
   if (!a) return info.Env().Undefined();
-  auto list = info[0].As<Napi::Array>();
-  std::vector<ChainStep> steps(list.Length());
-  for (uint32_t i = 0; i < list.Length(); i++) {
-    auto t = list.Get(i).As<Napi::Array>();
-    steps[i].handle = U32(t.Get(0u));
-    steps[i].id = U32(t.Get(1u));
-    Napi::Value what = t.Get(2u);
+  auto meta = info[0].As<Napi::Uint32Array>();
+  auto payloads = info[1].As<Napi::Array>();
+  auto flat = info[2].As<Napi::Uint32Array>();
+  size_t n = meta.ElementLength() / 3;
+  if (payloads.Length() != n) {
+    Napi::TypeError::New(info.Env(), "requestChain: one payload per step").ThrowAsJavaScriptException();
+    return info.Env().Undefined();
+  }
+  std::vector<ChainStep> steps(n);
+  for (uint32_t i = 0; i < n; i++) {
+    steps[i].handle = meta[3 * i];
+    steps[i].id = meta[3 * i + 1];
+    steps[i].flags = meta[3 * i + 2];
+    Napi::Value what = payloads.Get(i);
     if (what.IsTypedArray()) {
       steps[i].data = Bytes(what);
     } else if (U32(what.As<Napi::Array>().Get(0u)) == kChainNamespace) {
@@ -275,18 +282,16 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
         return info.Env().Undefined();
       }
     }
-    steps[i].flags = U32(t.Get(3u));
   }
-  auto flat = info[1].As<Napi::Array>();
-  for (uint32_t i = 0; i + 6 <= flat.Length(); i += 6) {
-    uint32_t step = U32(flat.Get(i));
+  for (size_t i = 0; i + 6 <= flat.ElementLength(); i += 6) {
+    uint32_t step = flat[i];
     if (step >= steps.size()) continue;
     ChainPatch p;
-    p.from = uint16_t(U32(flat.Get(i + 1)));
-    p.msg_type = uint16_t(U32(flat.Get(i + 2)));
-    p.attr = uint16_t(U32(flat.Get(i + 3)));
-    p.field = uint16_t(U32(flat.Get(i + 4)));
-    p.target = U32(flat.Get(i + 5));
+    p.from = uint16_t(flat[i + 1]);
+    p.msg_type = uint16_t(flat[i + 2]);
+    p.attr = uint16_t(flat[i + 3]);
+    p.field = uint16_t(flat[i + 4]);
+    p.target = flat[i + 5];
     steps[step].patches.push_back(p);
   }
   for (size_t i = 0; i < steps.size(); i++) {

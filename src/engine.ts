@@ -338,6 +338,8 @@ export class NetlinkSocket {
     if (this.closed) return;
     this.closed = true;
     socketFinalizer.unregister(this);
+    // Reserved for a chain that was never submitted: nothing will complete its opening.
+    if (this.openTask !== undefined) forgetTask(this.openTask);
     native.closeSocket(this.handle);
   }
 }
@@ -552,26 +554,34 @@ function submitChain(steps: readonly AnyStep[], patches: ChainPatch[]): number[]
   start();
   for (const st of steps) {
     if ('sock' in st) st.sock.assertOpen(st.opts);
-    else if ('createNamespace' in st && st.createNamespace.openTask === undefined) throw new TypeError('requestChain: createNamespace takes a socket from NetlinkSocket.reserve');
+    else if ('createNamespace' in st && st.createNamespace.openTask === undefined) throw new TypeError('requestChain: createNamespace takes a socket from NetlinkSocket.reserve, not yet used by a chain');
   }
-  const flat: number[] = [];
-  for (const p of patches) {
+  // Flat arrays: a few N-API calls for the whole chain, not several per step and per patch.
+  const flat = new Uint32Array(patches.length * 6);
+  patches.forEach((p, k) => {
     const target = steps[p.step];
     if (p.from >= p.step || p.step >= steps.length || !('bytes' in target) || p.target + 4 > target.bytes.length) throw new RangeError(`requestChain: bad patch ${JSON.stringify(p)}`);
-    flat.push(p.step, p.from, p.msgType, p.attr ?? 0, p.field, p.target);
-  }
-  const ids = steps.map(() => allocate());
+    flat.set([p.step, p.from, p.msgType, p.attr ?? 0, p.field, p.target], k * 6);
+  });
+  const ids: number[] = [];
+  const meta = new Uint32Array(steps.length * 3);
+  const payloads = steps.map((st, i) => {
+    const id = allocate();
+    ids.push(id);
+    meta[3 * i + 1] = id;
+    if ('sock' in st) {
+      meta[3 * i] = st.sock.handle;
+      meta[3 * i + 2] = st.opts.alone ? RequestFlag.Alone : 0;
+      return st.bytes;
+    }
+    if ('task' in st) return st.task;
+    meta[3 * i] = st.createNamespace.handle;
+    return [2, st.createNamespace.openTask!, st.createNamespace.protocol] as const;
+  });
   try {
-    native.requestChain(
-      steps.map((st, i) =>
-        'sock' in st
-          ? [st.sock.handle, ids[i], st.bytes, st.opts.alone ? RequestFlag.Alone : 0]
-          : 'task' in st
-            ? [0, ids[i], st.task, 0]
-            : [st.createNamespace.handle, ids[i], [2, st.createNamespace.openTask!, st.createNamespace.protocol] as const, 0],
-      ),
-      flat,
-    );
+    native.requestChain(meta, payloads, flat);
+    // The chain owns the reserved sockets' openings now (their completions come with it).
+    for (const st of steps) if ('createNamespace' in st) st.createNamespace.openTask = undefined;
   } catch (err) {
     const errno = (err as { errno?: number }).errno;
     if (errno) throw new NetlinkError(errno, steps.find((st) => !('sock' in st))?.opts.operation ?? 'request chain', { kernelMessage: 'a task step could not be made' });

@@ -38,8 +38,12 @@ export interface NativeAddon {
   ): number;
   openSocket(taskId: number, protocol: number, nsFd: number, groups: number[], rcvbuf: number): number;
   request(handle: number, id: number, bytes: Uint8Array, flags: number): void;
-  /** Dependent requests (or tasks: handle 0, a NativeTask for bytes) sent in order by the engine; patches: flat [step, from, msgType, attr, field, target]*. Throws an Error with errno when a task cannot be made. */
-  requestChain(steps: [handle: number, id: number, bytes: Uint8Array | NativeTask, flags: number][], patches: number[]): void;
+  /**
+   * Dependent requests (or tasks: a NativeTask for the bytes) sent in order by the engine.
+   * meta: [handle, id, flags] per step; patches: [step, from, msgType, attr, field, target] each.
+   * Throws an Error with errno when a task cannot be made.
+   */
+  requestChain(meta: Uint32Array, payloads: (Uint8Array | NativeTask)[], patches: Uint32Array): void;
   /** A socket handle for the socket a chain's namespace step opens. */
   reserveHandle(): number;
   /** Whether the last submission had to wake the engine thread (it was asleep). */

@@ -443,6 +443,7 @@ export class Network {
     const epName = o.name ?? id.slice(0, 12);
     const claimed = this.claimNames(epName, o.aliases, operation);
     let ip: string | undefined;
+    let sock: NetlinkSocket | undefined;
     try {
       if (this.impl.features.ipam) {
         ip = this.rec.pool!.allocate(o.ip);
@@ -452,7 +453,7 @@ export class Network {
       const tag: EndpointTag = { kind: 'e', id, network: this.id, name: epName, aliases: o.aliases, ifname, ...(ip !== undefined ? { ip } : {}) };
       if (o.mac !== undefined && (ip === undefined || o.mac !== macFromIp(ip))) tag.mac = o.mac;
       const tagText = encodeTag(tag, operation);
-      const sock = NetlinkSocket.reserve(NETLINK_ROUTE);
+      sock = NetlinkSocket.reserve(NETLINK_ROUTE);
       const req = { operation, sock, tag, tagText, ifname, loopback: o.loopback, defaultRoute: !this.internal, ...(ip !== undefined ? { ip } : {}), ...(o.mac ? { mac: o.mac } : {}) };
       this.inflightIds.add(id);
       const state: EndpointState = { tag, ownsNs: false, defaultRoute: req.defaultRoute };
@@ -481,6 +482,7 @@ export class Network {
       return rec.view;
     } catch (e) {
       if (ip !== undefined && !this.eps.has(id)) this.rec.pool!.release(ip);
+      if (!this.eps.has(id)) sock?.close();
       throw e;
     } finally {
       if (ip !== undefined) this.inflightIps.delete(ip);
