@@ -135,9 +135,47 @@ function vethSubject(r: VethEndpointRequest): string {
  */
 export function writeVethEndpoint(r: VethEndpointRequest, at?: { nsFd: number }): Buffer {
   if (!isMac(r.mac)) throw new TypeError(`mac must be a MAC address like 02:42:ac:11:00:02, got ${JSON.stringify(r.mac)}`);
+  // The create message is the same for every endpoint of a network but for
+  // the host name, the MAC and the namespace fd: copied from a template of
+  // its shape, those three written in.
+  const key = `${Buffer.byteLength(r.hostName)}|${r.ifname}|${r.mtu ?? ''}|${r.master}|${r.group}`;
+  let t = hostTemplates.get(key);
+  if (!t) {
+    if (hostTemplates.size >= 64) hostTemplates.clear();
+    hostTemplates.set(key, (t = hostTemplate(r)));
+  }
+  const w = new Writer(t.bytes.length + 64 + Buffer.byteLength(r.pendingTag));
+  t.bytes.copy(w.buf);
+  w.buf.write(r.hostName, t.nameAt, 'utf8');
+  macToBytes(r.mac).copy(w.buf, t.macAt);
+  w.buf.writeUInt32LE('sock' in r.container ? 0 : nsFdOf(r.container), t.nsFdAt);
+  w.off = t.bytes.length;
+  // A namespace the chain creates: its fd is patched in (at.nsFd: where).
+  if (at) at.nsFd = t.nsFdAt;
+  // Up in a second message: enslaved first, then up, is cheaper for the kernel than up, then enslaved.
+  const up = w.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+  writeIfinfomsg(w, { flags: IFF_UP, change: IFF_UP });
+  w.string(IFLA_IFNAME, r.hostName);
+  w.string(IFLA_IFALIAS, r.pendingTag);
+  w.end(up);
+  return w.finish();
+}
+
+interface HostTemplate {
+  bytes: Buffer;
+  nameAt: number;
+  macAt: number;
+  nsFdAt: number;
+}
+
+const hostTemplates = new Map<string, HostTemplate>();
+
+/** The create message of writeVethEndpoint for r's shape, and where its variable values go. */
+function hostTemplate(r: VethEndpointRequest): HostTemplate {
   const w = new Writer(512);
   const m = w.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO);
   w.struct(IFINFOMSG_LEN);
+  const nameAt = w.off + 4;
   w.string(IFLA_IFNAME, r.hostName);
   if (r.mtu !== undefined) w.u32(IFLA_MTU, r.mtu);
   w.u32(IFLA_MASTER, r.master);
@@ -147,24 +185,18 @@ export function writeVethEndpoint(r: VethEndpointRequest, at?: { nsFd: number })
   const data = w.nest(IFLA_INFO_DATA);
   const peer = w.nest(VETH_INFO_PEER);
   w.struct(IFINFOMSG_LEN);
-  w.bytes(IFLA_ADDRESS, macToBytes(r.mac));
+  const macAt = w.off + 4;
+  w.bytes(IFLA_ADDRESS, Buffer.alloc(6));
   w.string(IFLA_IFNAME, r.ifname);
   if (r.mtu !== undefined) w.u32(IFLA_MTU, r.mtu);
   w.u32(IFLA_GROUP, r.group);
-  // A namespace the chain creates: its fd is patched in (at.nsFd: where).
-  if (at) at.nsFd = w.off + 4;
-  w.u32(IFLA_NET_NS_FD, 'sock' in r.container ? 0 : nsFdOf(r.container));
+  const nsFdAt = w.off + 4;
+  w.u32(IFLA_NET_NS_FD, 0);
   w.endNest(peer);
   w.endNest(data);
   w.endNest(li);
   w.end(m);
-  // Up in a second message: enslaved first, then up, is cheaper for the kernel than up, then enslaved.
-  const up = w.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
-  writeIfinfomsg(w, { flags: IFF_UP, change: IFF_UP });
-  w.string(IFLA_IFNAME, r.hostName);
-  w.string(IFLA_IFALIAS, r.pendingTag);
-  w.end(up);
-  return w.finish();
+  return { bytes: Buffer.from(w.finish()), nameAt, macAt, nsFdAt };
 }
 
 /** The links a host request made, or its error (after removing what it made). */
@@ -317,33 +349,42 @@ export interface PreparedInside {
 const INDEX_PLACEHOLDER = 0x7fffffff;
 
 export function prepareInside(r: Omit<InsideRequest, 'index' | 'ns'> & { index?: number } & ({ ns: Namespace } | { sock: NetlinkSocket }), operation: string): PreparedInside {
-  const sock = 'ns' in r ? r.ns.route() : r.sock;
   const { bytes, indexAt, what } = insideBytes(r, operation);
-  const outcome = (reply: Reply) => {
-    const sent = outcomes(reply, what.length, operation, r.cidr);
-    let defaultRoute = r.gateway !== undefined;
-    for (const [i, e] of sent.errors.entries()) {
+  return new InsideRequestBytes('ns' in r ? r.ns.route() : r.sock, r.cidr, bytes, indexAt, what, r.gateway, operation);
+}
+
+class InsideRequestBytes implements PreparedInside {
+  constructor(
+    readonly sock: NetlinkSocket,
+    readonly subject: string,
+    readonly bytes: Buffer,
+    readonly indexAt: number[],
+    private readonly what: InsideBytes['what'],
+    private readonly gateway: string | undefined,
+    private readonly operation: string,
+  ) {}
+
+  outcome(reply: Reply): { defaultRoute: boolean } {
+    const { what, operation } = this;
+    const sent = outcomes(reply, what.length, operation, this.subject);
+    let defaultRoute = this.gateway !== undefined;
+    for (let i = 0; i < sent.errors.length; i++) {
+      const e = sent.errors[i];
       if (!e) continue;
       if (what[i] === 'route' && e.code === 'EEXIST') {
         defaultRoute = false;
         continue;
       }
-      const step = { up: 'bring the interface up', lo: 'bring lo up', addr: `add ${r.cidr}`, route: `add the default route via ${r.gateway}` }[what[i]];
-      throw new NetlinkError(e.errno, operation, { subject: r.cidr, kernelMessage: e.kernelMessage, item: step });
+      const step = { up: 'bring the interface up', lo: 'bring lo up', addr: `add ${this.subject}`, route: `add the default route via ${this.gateway}` }[what[i]];
+      throw new NetlinkError(e.errno, operation, { subject: this.subject, kernelMessage: e.kernelMessage, item: step });
     }
     return { defaultRoute };
-  };
-  return {
-    sock,
-    subject: r.cidr,
-    bytes,
-    indexAt,
-    outcome,
-    send: async (idx: number) => {
-      for (const at of indexAt) bytes.writeInt32LE(idx, at);
-      return outcome(await sock.request(bytes, { operation, subject: r.cidr }));
-    },
-  };
+  }
+
+  async send(index: number): Promise<{ defaultRoute: boolean }> {
+    for (const at of this.indexAt) this.bytes.writeInt32LE(index, at);
+    return this.outcome(await this.sock.request(this.bytes, { operation: this.operation, subject: this.subject }));
+  }
 }
 
 type Inside = Omit<InsideRequest, 'index' | 'ns'> & { index?: number };

@@ -60,7 +60,8 @@ describe('the host request of a connect', () => {
   }
   it('written directly is byte for byte what the encoders write', () => {
     const base = { host: ns, container: ns, hostName: 'nwv0123456789a', ifname: 'eth0', mac: '02:42:ac:12:00:02', group: 0x6e770004, master: 7, pendingTag: 'nw1p:e id=0123 net=abcd' };
-    for (const r of [base, { ...base, mtu: 1450 }, { ...base, ifname: 'eth12', hostName: 'v', pendingTag: 'x'.repeat(200) }]) {
+    const again = { ...base, hostName: 'nwefedcba987654', mac: '02:42:ac:12:ff:fe', pendingTag: 'nw1p:e id=fedc net=abcd longer name' };
+    for (const r of [base, again, { ...base, mtu: 1450 }, { ...again, mtu: 1450 }, { ...base, ifname: 'eth12', hostName: 'v', pendingTag: 'x'.repeat(200) }]) {
       expect(writeVethEndpoint(r).toString('hex')).toBe(generic(r).toString('hex'));
     }
   });
