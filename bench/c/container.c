@@ -22,6 +22,11 @@
 // remove_netns: closing every namespace fd; timed until the RTM_DELLINK
 // events of all n home ends arrived (the kernel deletes a veth's peer with
 // it); per container. One JSON line.
+//   container serve
+// The same home and warm-up, then commands on stdin, for runs interleaved
+// with netweave's: "connect K" connects K more containers and prints each
+// one's µs on a line; "teardown" removes them all (group delete, namespace
+// fds closed, settled) and prints "ok".
 #include "rt.h"
 
 #define BUF (8 << 20)
@@ -100,10 +105,42 @@ static void settle(void) {
   nl_close(&ev);
 }
 
+static void remove_all(int n) {
+  buf_reset(&m);
+  rt_dellink_group(&m, GROUP);
+  nl_call(&hs, &m, "remove by group");
+  for (int i = 0; i < n; i++) close(ns_fds[i]);
+}
+
+static int serve(void) {
+  char cmd[32];
+  int k, next = 0;
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  while (scanf("%31s", cmd) == 1) {
+    if (strcmp(cmd, "connect") == 0 && scanf("%d", &k) == 1) {
+      if (k < 0 || next + k > MAXN) die("serve: at most %d containers before a teardown", MAXN);
+      for (int j = 0; j < k; j++) {
+        uint64_t t0 = now_ns();
+        connect_one(next++);
+        printf("%.3f\n", us_since(t0));
+      }
+    } else if (strcmp(cmd, "teardown") == 0) {
+      remove_all(next);
+      next = 0;
+      settle();
+      printf("ok\n");
+    } else {
+      die("serve: unknown command %s", cmd);
+    }
+  }
+  return 0;
+}
+
 int main(int argc, char **argv) {
   prog_name = "container";
-  int n = argc > 1 ? atoi(argv[1]) : 200;
-  if (n < 1 || n > MAXN) die("usage: container [n<=%d]", MAXN);
+  int serving = argc > 1 && strcmp(argv[1], "serve") == 0;
+  int n = argc > 1 && !serving ? atoi(argv[1]) : 200;
+  if (n < 1 || n > MAXN) die("usage: container [n<=%d] | container serve", MAXN);
   home = ns_enter_new();
   nl_open(&hs, NETLINK_ROUTE, BUF);
 
@@ -127,13 +164,11 @@ int main(int argc, char **argv) {
   total.n = 0;
   for (int k = 0; k < S_COUNT; k++) steps[k].n = 0;
   settle();
+  if (serving) return serve();
 
   for (int i = 0; i < n; i++) connect_one(i);
   uint64_t t0 = now_ns();
-  buf_reset(&m);
-  rt_dellink_group(&m, GROUP);
-  nl_call(&hs, &m, "remove by group");
-  for (int i = 0; i < n; i++) close(ns_fds[i]);
+  remove_all(n);
   double group_us = us_since(t0);
   settle();
 
