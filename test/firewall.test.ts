@@ -396,6 +396,15 @@ describe('publishing', () => {
     expect(await unpublishPort({ hostPort: 9200, protocol: 'tcp', ns: host })).toBe(true);
   });
 
+  it('names the entry of a list that is wrong, and changes nothing', async () => {
+    const before = ruleset();
+    const list = (bad: Record<string, unknown>) => [{ hostPort: 9400, protocol: 'tcp', to: '172.18.0.10:80' }, { hostPort: 9401, protocol: 'tcp', to: '172.18.0.10:81' }, bad] as PublishOptions[];
+    await expect(publishPorts(list({ hostPort: 9402, protocol: 'tcp', to: '172.18.0.300:80' }), { ns: host })).rejects.toThrow(/ports\[2\]\.to/);
+    await expect(publishPorts(list({ hostPort: 0, protocol: 'tcp', to: '172.18.0.10:80' }), { ns: host })).rejects.toThrow(/ports\[2\]\.hostPort/);
+    await expect(publishPorts(list({ hostPort: 9402, protocol: 'tcp', to: '172.18.0.10:80', bogus: 1 }), { ns: host })).rejects.toThrow(/ports\[2\]: unknown option "bogus"/);
+    expect(ruleset()).toEqual(before);
+  });
+
   it('a list of many ports is probed with one socket dump: the same refusals', async () => {
     const before = ruleset();
     const tcp4 = host.createServer(() => {});

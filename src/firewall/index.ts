@@ -89,6 +89,7 @@ export interface PublishOptions {
 }
 
 const PUBLISH_KEYS = ['hostIp', 'hostPort', 'protocol', 'to', 'tag', 'portRange'];
+const PUBLISH_KEY_SET: ReadonlySet<string> = new Set(PUBLISH_KEYS);
 
 async function guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
   try {
@@ -329,12 +330,13 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
     if (checking) await checking;
     // Ports given: not published already (here or earlier in the list) ...
     const batch = emptyDesired();
+    const published = st.desired.ports.size > 0;
     for (const r of fixed) {
-      const clash = clashWith(st.desired, r) ?? clashWith(batch, r);
+      const clash = (published ? clashWith(st.desired, r) : undefined) ?? (reqs.length > 1 ? clashWith(batch, r) : undefined);
       if (clash) {
         throw new FirewallError('EADDRINUSE', operation, `${describePort(clash)} is already published (to ${clash.to.address}:${clash.to.port})`, describePort(r));
       }
-      putPort(batch, r); // the request itself: the batch only serves the clash checks of this list
+      if (reqs.length > 1) putPort(batch, r); // the request itself: the batch only serves the clash checks of this list
     }
     // ... and bound by no socket of the namespace.
     const bound = await probed;
@@ -445,9 +447,16 @@ export async function publishPort(opts: NsOption & PublishOptions): Promise<Publ
 export async function publishPorts(ports: readonly PublishOptions[], opts: NsOption = {}): Promise<PublishedPort[]> {
   if (!Array.isArray(ports)) throw new TypeError('ports must be an array');
   validate.options(opts, ['ns'], 'publishPorts');
+  // Checked with a shared label first (no strings built per port); a port that fails is
+  // checked again with its own label, for the error.
   const reqs = ports.map((p, i) => {
-    validate.options(p, PUBLISH_KEYS, `ports[${i}]`);
-    return publishArgs(p, `ports[${i}]`, i);
+    try {
+      validate.options(p, PUBLISH_KEY_SET, 'ports[]');
+      return publishArgs(p, 'ports[]', i);
+    } catch {
+      validate.options(p, PUBLISH_KEY_SET, `ports[${i}]`);
+      return publishArgs(p, `ports[${i}]`, i);
+    }
   });
   const ns = Namespace.of(opts?.ns);
   if (reqs.length === 0) return [];
