@@ -398,7 +398,7 @@ describe('publishing', () => {
 
   it('names the entry of a list that is wrong, and changes nothing', async () => {
     const before = ruleset();
-    const list = (bad: Record<string, unknown>) => [{ hostPort: 9400, protocol: 'tcp', to: '172.18.0.10:80' }, { hostPort: 9401, protocol: 'tcp', to: '172.18.0.10:81' }, bad] as PublishOptions[];
+    const list = (bad: Record<string, unknown>) => [{ hostPort: 9400, protocol: 'tcp', to: '172.18.0.10:80' }, { hostPort: 9401, protocol: 'tcp', to: '172.18.0.10:81' }, bad] as unknown as PublishOptions[];
     await expect(publishPorts(list({ hostPort: 9402, protocol: 'tcp', to: '172.18.0.300:80' }), { ns: host })).rejects.toThrow(/ports\[2\]\.to/);
     await expect(publishPorts(list({ hostPort: 0, protocol: 'tcp', to: '172.18.0.10:80' }), { ns: host })).rejects.toThrow(/ports\[2\]\.hostPort/);
     await expect(publishPorts(list({ hostPort: 9402, protocol: 'tcp', to: '172.18.0.10:80', bogus: 1 }), { ns: host })).rejects.toThrow(/ports\[2\]: unknown option "bogus"/);
