@@ -39,7 +39,7 @@ import { addressView, type AddressView } from './addresses.js';
 import { boundSockets, byPort, overlaps, type BoundSocket } from './bound.js';
 import { asOperation, FirewallError } from './errors.js';
 import { FAMILY, ISOLATE_SET, masqueradeRules, portMapSpec, postRuleKey, TABLE, type IpFamily, type Protocol } from './layout.js';
-import { byMap, clashWith, dropPort, emptyDesired, portElement, portKey, putPort, readKernel, stateOf, type NsState, type PortEntry, type PostEntry } from './state.js';
+import { byMap, clashIn, clashWith, dropPort, indexPort, portElement, portKey, putPort, readKernel, stateOf, type NsState, type PortEntry, type PostEntry } from './state.js';
 import { change, removeTable, restoreListeners, sync, type Reapplied } from './sync.js';
 
 export { FirewallError } from './errors.js';
@@ -329,14 +329,14 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
     const checking = checkTargets(ns, view, reqs, operation);
     if (checking) await checking;
     // Ports given: not published already (here or earlier in the list) ...
-    const batch = emptyDesired();
+    const batch = new Map<number, PortEntry[]>(); // this list's ports, for the clash checks within it
     const published = st.desired.ports.size > 0;
     for (const r of fixed) {
-      const clash = (published ? clashWith(st.desired, r) : undefined) ?? (reqs.length > 1 ? clashWith(batch, r) : undefined);
+      const clash = (published ? clashWith(st.desired, r) : undefined) ?? (reqs.length > 1 ? clashIn(batch, r) : undefined);
       if (clash) {
         throw new FirewallError('EADDRINUSE', operation, `${describePort(clash)} is already published (to ${clash.to.address}:${clash.to.port})`, describePort(r));
       }
-      if (reqs.length > 1) putPort(batch, r); // the request itself: the batch only serves the clash checks of this list
+      if (reqs.length > 1) indexPort(batch, r);
     }
     // ... and bound by no socket of the namespace.
     const bound = await probed;
@@ -359,7 +359,7 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
       for (let i = 0; i < size && found === undefined; i++) {
         const port = lo + ((start + i) % size);
         const cand = { family: r.family, protocol: r.protocol, hostPort: port, hostIp: r.hostIp };
-        if (clashWith(st.desired, cand) || clashWith(batch, cand)) continue;
+        if (clashWith(st.desired, cand) || clashIn(batch, cand)) continue;
         if (bound) {
           if (r.hostIp !== undefined && !(await isLocal(ns, view, r.hostIp))) throw bindError(99, operation, { ...r, hostPort: port });
           if (!takenBy(bound, cand)) found = port;
@@ -371,7 +371,7 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
       }
       if (found === undefined) throw new FirewallError('EADDRINUSE', operation, `no free ${r.protocol} port in ${lo}–${hi}`, describePort({ ...r, hostPort: undefined }));
       picked.set(r.index, found);
-      putPort(batch, { family: r.family, hostIp: r.hostIp, hostPort: found, protocol: r.protocol, to: r.to });
+      indexPort(batch, { family: r.family, hostIp: r.hostIp, hostPort: found, protocol: r.protocol, to: r.to });
     }
     const entries: PortEntry[] = reqs.map((r) => {
       const e: PortEntry = { family: r.family, hostPort: r.hostPort ?? picked.get(r.index)!, protocol: r.protocol, to: r.to };

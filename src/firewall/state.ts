@@ -70,7 +70,7 @@ export interface Desired {
   /** By portKey; change through putPort / dropPort, which keep portIndex. */
   ports: Map<string, PortEntry>;
   /** Ports by "family|protocol|hostPort", for clash checks without a scan. */
-  portIndex: Map<string, PortEntry[]>;
+  portIndex: Map<number, PortEntry[]>;
   /** Interface pairs [iif, oif] in the isolate set, keyed "iif oif". */
   isolate: Map<string, [string, string]>;
 }
@@ -79,22 +79,28 @@ export const emptyDesired = (): Desired => ({ post: new Map(), ports: new Map(),
 
 /** A copy to change without touching the original (the entries themselves are shared). */
 export function cloneDesired(d: Desired): Desired {
-  const portIndex = new Map<string, PortEntry[]>();
+  const portIndex = new Map<number, PortEntry[]>();
   for (const [k, l] of d.portIndex) portIndex.set(k, [...l]);
   return { post: new Map(d.post), ports: new Map(d.ports), portIndex, isolate: new Map(d.isolate) };
 }
 
-const indexKey = (p: { family: IpFamily; protocol: Protocol; hostPort: number }) => `${p.family}|${p.protocol}|${p.hostPort}`;
+/** (family, protocol, port) as one number: no string built per lookup (publishing 10,000 ports makes 20,000). */
+const indexKey = (p: { family: IpFamily; protocol: Protocol; hostPort: number }) => (p.family === 6 ? 0x20000 : 0) + (p.protocol === 'udp' ? 0x10000 : 0) + p.hostPort;
 
 export function putPort(d: Desired, e: PortEntry): void {
   const k = portKey(e);
   const old = d.ports.get(k);
   if (old) dropPort(d, old);
   d.ports.set(k, e);
+  indexPort(d.portIndex, e);
+}
+
+/** Files a port under (family, protocol, port): what clash checks look up. */
+export function indexPort(index: Map<number, PortEntry[]>, e: PortEntry): void {
   const ik = indexKey(e);
-  const l = d.portIndex.get(ik);
+  const l = index.get(ik);
   if (l) l.push(e);
-  else d.portIndex.set(ik, [e]);
+  else index.set(ik, [e]);
 }
 
 export function dropPort(d: Desired, e: PortEntry): void {
@@ -110,7 +116,12 @@ export function dropPort(d: Desired, e: PortEntry): void {
 
 /** A published port that a new one would clash with: an any-address port clashes with every address's, and the reverse. */
 export function clashWith(d: Desired, p: { family: IpFamily; protocol: Protocol; hostPort: number; hostIp?: string }): PortEntry | undefined {
-  return d.portIndex.get(indexKey(p))?.find((e) => p.hostIp === undefined || e.hostIp === undefined || e.hostIp === p.hostIp);
+  return clashIn(d.portIndex, p);
+}
+
+/** clashWith on a bare index (see indexPort). */
+export function clashIn(index: Map<number, PortEntry[]>, p: { family: IpFamily; protocol: Protocol; hostPort: number; hostIp?: string }): PortEntry | undefined {
+  return index.get(indexKey(p))?.find((e) => p.hostIp === undefined || e.hostIp === undefined || e.hostIp === p.hostIp);
 }
 
 export const isEmpty = (d: Desired) => d.post.size === 0 && d.ports.size === 0 && d.isolate.size === 0;

@@ -146,7 +146,13 @@ describe('port state', () => {
     putPort(d, port({ tag: 'a' }));
     putPort(d, port({ tag: 'b' }));
     expect(d.ports.size).toBe(1);
-    expect(d.portIndex.get('4|tcp|8080')).toHaveLength(1);
+    expect([...d.portIndex.values()]).toEqual([[expect.objectContaining({ tag: 'b' })]]);
+    // Family, protocol and port each keep entries apart.
+    putPort(d, port({ protocol: 'udp' }));
+    putPort(d, port({ hostPort: 8081 }));
+    expect(d.portIndex.size).toBe(3);
+    expect(clashWith(d, port({ protocol: 'udp' }))).toMatchObject({ protocol: 'udp', hostPort: 8080 });
+    expect(clashWith(d, { family: 6, protocol: 'tcp', hostPort: 8080 })).toBeUndefined();
   });
 
   it('map elements carry the key, the target and the tag', () => {
