@@ -3,7 +3,7 @@
 // prefixes. Single-field interval sets keep each range as a start element
 // and an end element (first address past it, flagged INTERVAL_END);
 // concatenations with intervals keep KEY and KEY_END in one element.
-import { NetlinkParseError } from '../errors.js';
+import { NetlinkError, NetlinkParseError } from '../errors.js';
 import { forEachAttr, NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, Writer, type Message } from '../wire/netlink.js';
 import {
   beginNfMessage,
@@ -783,18 +783,43 @@ export async function listElements(ref: (TypedSetRef | { family: Family; table: 
   const family = familyNumber(ref?.family, 'set.family');
   const table = checkName(ref.table, 'set.table');
   const name = checkName(ref.name, 'set.name');
-  const msgs = await dump(opts, {
-    msg: NFT_MSG_GETSETELEM,
-    family,
-    attrs: (w) => {
-      writeName(w, NFTA_SET_ELEM_LIST_TABLE, table);
-      writeName(w, NFTA_SET_ELEM_LIST_SET, name);
-    },
-    operation: 'listElements',
-    subject: `${ref.family} ${table} ${name}`,
-  });
-  const raw = msgs.flatMap((m) => decodeRawElements(m).elements);
-  return typedElements(typedRef as TypedSetRef, raw);
+  const subject = `${ref.family} ${table} ${name}`;
+  for (let attempt = 0; ; attempt++) {
+    const msgs = await dump(opts, {
+      msg: NFT_MSG_GETSETELEM,
+      family,
+      attrs: (w) => {
+        writeName(w, NFTA_SET_ELEM_LIST_TABLE, table);
+        writeName(w, NFTA_SET_ELEM_LIST_SET, name);
+      },
+      operation: 'listElements',
+      subject,
+    });
+    const raw = msgs.flatMap((m) => decodeRawElements(m).elements);
+    if (!hasRepeatedElement(raw)) return typedElements(typedRef as TypedSetRef, raw);
+    // The kernel continues a dump of a hash set by skipping as many elements as
+    // it already sent; when the table is resized between two parts (a set that
+    // just grew is rehashed by a deferred worker), the order changes and some
+    // elements come twice while as many are never sent. The generation does
+    // not move, so no NLM_F_DUMP_INTR says so: a repeat is the only sign.
+    if (attempt >= DUMP_ATTEMPTS - 1) {
+      throw new NetlinkError(11 /* EAGAIN */, 'listElements', { subject, kernelMessage: `the set was rehashed during each of ${DUMP_ATTEMPTS} dumps (elements came twice, so others were missed)` });
+    }
+    await new Promise((r) => setTimeout(r, 2 ** attempt));
+  }
+}
+
+const DUMP_ATTEMPTS = 6;
+
+/** Whether a dump sent some element twice (by key, flags and end key: an interval's end may share its key with the next start). */
+export function hasRepeatedElement(raw: readonly RawSetElement[]): boolean {
+  const seen = new Set<string>();
+  for (const e of raw) {
+    const id = `${e.flags}|${e.key?.toString('latin1') ?? ''}|${e.keyEnd?.toString('latin1') ?? ''}`;
+    if (seen.has(id)) return true;
+    seen.add(id);
+  }
+  return false;
 }
 
 /**

@@ -8,6 +8,7 @@ import {
   buildUdata,
   describeAttrAt,
   NFT_MSG_NEWSETELEM,
+  NFT_SET_ELEM_INTERVAL_END,
   parseUdata,
   registerForSlot,
   slotOfRegister,
@@ -16,7 +17,7 @@ import {
 } from '../../src/wire/nfnetlink.js';
 import { writeAddChain } from '../../src/nft/chain.js';
 import { writeAddRule } from '../../src/nft/rule.js';
-import { decodeRawElements, typedElements, writeAddSet, writeElements } from '../../src/nft/set.js';
+import { decodeRawElements, hasRepeatedElement, typedElements, writeAddSet, writeElements } from '../../src/nft/set.js';
 import { writeAddTable } from '../../src/nft/table.js';
 import {
   accept,
@@ -286,6 +287,22 @@ describe('big element lists', () => {
     expect(() => writeElements(w, ACK, NFT_MSG_NEWSETELEM, pub, [{ key: ['tcp', 1], data: ['1.2.3.4', 1] }, { key: ['tcp', 2], data: ['1.2.3.256', 1] }])).toThrow(
       'elements[1].data[0] must be an IPv4 address, got "1.2.3.256"',
     );
+  });
+});
+
+describe('a dump that sent an element twice', () => {
+  // What the kernel sends when a hash set is rehashed between two parts of its
+  // dump: as many elements come twice as are never sent. listElements reads again.
+  const elems = (keys: number[], flags = 0) => keys.map((k) => ({ key: Buffer.from([0, 0, k >> 8, k & 255]), flags }));
+  it('is told apart from a complete one', () => {
+    expect(hasRepeatedElement(elems([1, 2, 3, 4]))).toBe(false);
+    expect(hasRepeatedElement([...elems([1, 2, 3]), ...elems([2])])).toBe(true);
+  });
+  it('counts an interval end sharing its key with the next start as two elements, and ranges by both keys', () => {
+    expect(hasRepeatedElement([...elems([10]), ...elems([10], NFT_SET_ELEM_INTERVAL_END)])).toBe(false);
+    const range = (a: number, b: number) => ({ key: Buffer.from([a]), keyEnd: Buffer.from([b]), flags: 0 });
+    expect(hasRepeatedElement([range(1, 5), range(1, 6)])).toBe(false);
+    expect(hasRepeatedElement([range(1, 5), range(1, 5)])).toBe(true);
   });
 });
 
