@@ -197,6 +197,19 @@ describe('overlay across two hosts', () => {
     expect(inspect.details).toEqual({ vxlan: `nwx-${netA.id.slice(0, 11)}`, peers: ['10.99.0.2'] });
   });
 
+  it('connectNew puts a namespace made in the same pass on the segment too', async () => {
+    const e = await netA.connectNew({ name: 'fresh' });
+    try {
+      expect(e.ip).toMatch(/^10\.10\.1\./);
+      expect((await listLinks({ ns: e.ns! })).find((l) => l.name === 'eth0')?.mtu).toBe(OVERLAY_MTU);
+      const right = netB.endpoints.find((x) => x.name === 'right')!;
+      expect(await ask(e.ns!, right.ip!, 80)).toBe(`right ${e.ip}`);
+    } finally {
+      await netA.disconnect(e);
+      e.ns!.close();
+    }
+  });
+
   it('changes its peer hosts in the FDB', async () => {
     const fdb = () =>
       JSON.parse(execFileSync('bridge', ['-n', hostA.name!, '-j', 'fdb', 'show', 'dev', `nwx-${netA.id.slice(0, 11)}`], { encoding: 'utf8' }))
