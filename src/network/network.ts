@@ -401,16 +401,7 @@ export class Network {
       } finally {
         this.inflightIds.delete(id);
       }
-      const rec = this.addRecord(state, key, [], this.refreshView(view, state));
-      if (this.dns) {
-        try {
-          await this.manager.dnsJoin(this, rec, o.serveDns);
-        } catch (e) {
-          this.forget(rec);
-          await this.impl.disconnect(this.rec, [state], { operation, all: false }).catch(() => {});
-          throw e;
-        }
-      }
+      const rec = await this.addEndpoint(state, key, view, o.serveDns, operation);
       // A handle this process opened would keep the namespace — and the endpoint — alive after
       // the container is gone: let go of it unless DNS is served there (whose sockets hold it
       // anyway). The tag says how to open it again.
@@ -444,6 +435,7 @@ export class Network {
     const claimed = this.claimNames(epName, o.aliases, operation);
     let ip: string | undefined;
     let sock: NetlinkSocket | undefined;
+    let ns: Namespace | undefined;
     try {
       if (this.impl.features.ipam) {
         ip = this.rec.pool!.allocate(o.ip);
@@ -458,7 +450,6 @@ export class Network {
       this.inflightIds.add(id);
       const state: EndpointState = { tag, ownsNs: false, defaultRoute: req.defaultRoute };
       let view: EndpointView;
-      let ns: Namespace;
       try {
         const made = this.impl.connectNew!(this.rec, req);
         view = this.view(state, []);
@@ -468,26 +459,34 @@ export class Network {
       } finally {
         this.inflightIds.delete(id);
       }
-      const rec = this.addRecord(state, nsKey(ns), [], this.refreshView(view, state));
-      if (this.dns) {
-        try {
-          await this.manager.dnsJoin(this, rec, o.serveDns);
-        } catch (e) {
-          this.forget(rec);
-          await this.impl.disconnect(this.rec, [state], { operation, all: false }).catch(() => {});
-          ns.close();
-          throw e;
-        }
-      }
-      return rec.view;
+      return (await this.addEndpoint(state, nsKey(ns), view, o.serveDns, operation)).view;
     } catch (e) {
-      if (ip !== undefined && !this.eps.has(id)) this.rec.pool!.release(ip);
-      if (!this.eps.has(id)) sock?.close();
+      if (!this.eps.has(id)) {
+        if (ip !== undefined) this.rec.pool!.release(ip);
+        // The namespace, or the socket reserved for it: nothing of the container is kept.
+        if (ns) ns.close();
+        else sock?.close();
+      }
       throw e;
     } finally {
       if (ip !== undefined) this.inflightIps.delete(ip);
       for (const n of claimed) this.connectingNames.delete(n);
     }
+  }
+
+  /** Files a connected endpoint and gives it its DNS names; a failure there undoes the endpoint. */
+  private async addEndpoint(state: EndpointState, key: string | undefined, view: EndpointView, serveDns: boolean, operation: string): Promise<EndpointRecord> {
+    const rec = this.addRecord(state, key, [], this.refreshView(view, state));
+    if (this.dns) {
+      try {
+        await this.manager.dnsJoin(this, rec, serveDns);
+      } catch (e) {
+        this.forget(rec);
+        await this.impl.disconnect(this.rec, [state], { operation, all: false }).catch(() => {});
+        throw e;
+      }
+    }
+    return rec;
   }
 
   /** @internal Registers an endpoint (made here or found in the kernel). */
