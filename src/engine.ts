@@ -221,12 +221,6 @@ export class NetlinkSocket {
   private closed = false;
 
   /**
-   * Opens a socket in the namespace nsFd (-1: the current one). `adopt` is
-   * for a socket the engine opens as part of other work (a namespace
-   * created with its socket): its handle and the task that completes with
-   * its port id.
-   */
-  /**
    * A socket opened later by the first step of a chain that creates its
    * namespace ({@link ChainNamespace}); usable in the chain's later steps.
    */
@@ -240,6 +234,12 @@ export class NetlinkSocket {
   /** @internal The task a reserved socket's opening completes. */
   openTask?: number;
 
+  /**
+   * Opens a socket in the namespace nsFd (-1: the current one). `adopt` is
+   * for a socket the engine opens as part of other work (a namespace
+   * created with its socket): its handle and the task that completes with
+   * its port id.
+   */
   constructor(protocol: number, nsFd = -1, adopt?: { handle: number; task: number }) {
     start();
     this.protocol = protocol;
@@ -505,9 +505,12 @@ export interface ChainPatch {
  * Requests on one or more sockets (any namespaces) that depend on each
  * other, sent in order by the engine thread without coming back to JS in
  * between: a step goes out only if every earlier step was acknowledged
- * without error, else it rejects with ECANCELED. One promise per step,
- * resolved like {@link NetlinkSocket.request}. This is what saves a
- * container setup its round trips (veth, then the inside of the peer's
+ * without error, else it rejects with ECANCELED. Steps can also be tasks
+ * ({@link ChainTask}: a bind probe that gates what follows) or the creation
+ * of a namespace ({@link ChainNamespace}) that later steps work in. One
+ * promise per step, resolved like {@link NetlinkSocket.request} (a task or
+ * namespace step: with its result). This is what saves a container setup
+ * its round trips (namespace, veth, then the inside of the peer's
  * namespace, then the tag), each ~100 µs of thread hand-offs on a VM.
  */
 export function requestChain<const S extends readonly (ChainStep | ChainTask | ChainNamespace)[]>(
