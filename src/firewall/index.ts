@@ -309,12 +309,13 @@ function takenBy(sockets: Map<string, BoundSocket[]>, p: { family: IpFamily; pro
   return (sockets.get(`${p.protocol}|${p.hostPort}`) ?? []).some((s) => overlaps(s, p.family, p.hostIp));
 }
 
-/** Whether hostIp is an address of the namespace (lo's 127.0.0.1/8 covers all of 127/8, as bind does). */
-/** Whether ip is an address of the namespace; a miss is confirmed on a fresh read. */
-async function isLocal(ns: Namespace, view: AddressView, ip: string): Promise<boolean> {
+/**
+ * Whether ip is an address of the namespace (lo's 127.0.0.1/8 covers all of
+ * 127/8, as bind does); a miss is confirmed on a fresh read.
+ */
+function isLocal(ns: Namespace, view: AddressView, ip: string): boolean | Promise<boolean> {
   if (view.isLocal(ip)) return true;
-  await view.reload(ns);
-  return view.isLocal(ip);
+  return view.reload(ns).then(() => view.isLocal(ip));
 }
 
 async function publish(ns: Namespace, reqs: PublishRequest[], operation: string): Promise<PublishedPort[]> {
@@ -342,7 +343,7 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
     const bound = await probed;
     if (bound) {
       for (const r of fixed) {
-        if (r.hostIp !== undefined && !(await isLocal(ns, view, r.hostIp))) throw bindError(99, operation, r);
+        if (r.hostIp !== undefined && !view.isLocal(r.hostIp) && !(await isLocal(ns, view, r.hostIp))) throw bindError(99, operation, r);
         if (takenBy(bound, r)) throw bindError(98, operation, r);
       }
     }
@@ -361,7 +362,7 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
         const cand = { family: r.family, protocol: r.protocol, hostPort: port, hostIp: r.hostIp };
         if (clashWith(st.desired, cand) || clashIn(batch, cand)) continue;
         if (bound) {
-          if (r.hostIp !== undefined && !(await isLocal(ns, view, r.hostIp))) throw bindError(99, operation, { ...r, hostPort: port });
+          if (r.hostIp !== undefined && !view.isLocal(r.hostIp) && !(await isLocal(ns, view, r.hostIp))) throw bindError(99, operation, { ...r, hostPort: port });
           if (!takenBy(bound, cand)) found = port;
           continue;
         }
