@@ -241,6 +241,7 @@ export async function connectVethEndpoint(
     ...inside.indexAt.map((target) => ({ step: 1, from: 0, msgType: RTM_NEWLINK, attr: IFLA_LINK, field: IFINFOMSG_LEN, target })),
     { step: 2, from: 0, msgType: RTM_NEWLINK, field: 4 /* ifi_index */, target: commit.indexAt },
   ];
+  // The chain's completions arrive together: one await for all of them.
   if (!('sock' in r.container)) return vethEndpointOutcome(r, inside, commit, operation, await requestChainSettled(steps, patches));
   // The namespace first, in the same pass: its fd goes into the host request, its socket carries the inside one.
   const sock = r.container.sock;
@@ -272,8 +273,7 @@ async function vethEndpointOutcome(
   [hostR, insideR, commitR]: readonly [PromiseSettledResult<Reply>, PromiseSettledResult<Reply>, PromiseSettledResult<Reply>],
 ): Promise<VethEndpointLinks & { defaultRoute: boolean }> {
   const opts = { operation, subject: vethSubject(r) };
-  // The chain's completions arrive together: one await for all of them (later steps settle with
-  // ECANCELED when an earlier one failed; none is left unobserved).
+  // Every step has settled (later ones with ECANCELED when an earlier one failed): none is left unobserved.
   if (hostR.status === 'rejected') throw hostR.reason;
   const out = vethOutcome(r, hostR.value, operation);
   const links = out instanceof Promise ? await out : out;
