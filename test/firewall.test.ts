@@ -687,6 +687,22 @@ describe('the addresses publishing checks against', () => {
     expect(view.inNetwork('10.53.0.2')).toBe(true);
   });
 
+  it('answers from a fresh read after a reload, not from what it had worked out before', async () => {
+    const a = await scope.create('fwv');
+    await createBridge({ name: 'brv', ns: a, up: true });
+    await addAddress('brv', '10.56.0.1/24', { ns: a });
+    const view = addressView(a);
+    await view.read(a);
+    expect(view.inNetwork('10.57.0.2')).toBe(false);
+    // No events from here on: only the reload can tell the view about the new address.
+    (view as unknown as { sub?: { close(): void } }).sub?.close();
+    (view as unknown as { sub?: unknown }).sub = undefined;
+    execFileSync('ip', ['-n', a.name!, 'addr', 'add', '10.57.0.1/24', 'dev', 'brv']);
+    await view.reload(a);
+    expect(view.inNetwork('10.57.0.2')).toBe(true);
+    expect(view.isLocal('10.57.0.1')).toBe(true);
+  });
+
   it('lets a deleted namespace go: the view\'s socket inside it closes with the handle', async () => {
     const a = await scope.create('fwv');
     const watcher = await scope.create('fwv');

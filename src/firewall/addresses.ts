@@ -23,6 +23,8 @@ export class AddressView {
   private loading?: Promise<void>;
   /** The view cannot be trusted (not read yet, or events were lost). */
   private stale = true;
+  /** The kernel dropped notifications (receive buffer overrun) since the last read began. */
+  private lost = false;
   private matcher?: (address: string) => boolean;
 
   /** Whether the view is read and kept up to date (else read() first). */
@@ -36,8 +38,9 @@ export class AddressView {
     return this.addrs.values();
   }
 
-  /** Reads the kernel again (a refusal is confirmed on fresh data). */
+  /** Reads the kernel again (a refusal is confirmed on fresh data): a read already under way may predate what the caller needs to see. */
   async reload(ns: Namespace): Promise<Iterable<Address>> {
+    if (this.loading) await this.loading.catch(() => {});
     this.stale = true;
     return this.read(ns);
   }
@@ -67,7 +70,7 @@ export class AddressView {
   private async fetch(ns: Namespace): Promise<void> {
     if (!this.sub) {
       // Subscribed before the dump: nothing that changes after it is missed.
-      this.sub = new Subscription(NETLINK_ROUTE, [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR], (ms) => this.onEvents(ms), () => (this.stale = true), {
+      this.sub = new Subscription(NETLINK_ROUTE, [RTNLGRP_IPV4_IFADDR, RTNLGRP_IPV6_IFADDR], (ms) => this.onEvents(ms), () => (this.stale = this.lost = true), {
         nsFd: ns.nsFd,
         ref: false,
       });
@@ -79,10 +82,13 @@ export class AddressView {
       }
     }
     this.queued = [];
+    this.lost = false;
     try {
       const list = await listAddresses({ ns });
       this.addrs = new Map(list.map((a) => [keyOf(a), a]));
-      this.stale = false;
+      this.matcher = undefined;
+      // Events lost while the dump was read leave the view to be read again.
+      this.stale = this.lost;
       const late = this.queued;
       this.queued = undefined;
       this.apply(late);
