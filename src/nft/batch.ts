@@ -5,7 +5,7 @@
 // Operations encode when they are added (bad arguments throw there, not at
 // commit).
 import { NetlinkError } from '../errors.js';
-import { requestChain, type ChainTask, type Reply } from '../engine.js';
+import { requestChainSettled, type ChainTask, type Reply } from '../engine.js';
 import { Namespace } from '../namespace.js';
 import { forEachAttr, NLM_F_ACK, NLM_F_ECHO, NLM_F_REQUEST, NLMSG_DONE, NLMSG_ERROR, parseError, Writer, type Message } from '../wire/netlink.js';
 import { describeAttrAt, NFGENMSG_LEN, nftMsgOf, NFTA_GEN_ID, NFT_MSG_NEWGEN, readNfgenmsg, writeBatchBegin, writeBatchEnd } from '../wire/nfnetlink.js';
@@ -125,15 +125,11 @@ export class Batch {
       const sock = ns.netfilter();
       const ropts = { operation, subject, alone: true };
       if (opts.before?.length) {
-        const done = requestChain([...opts.before, { sock, bytes, opts: ropts }]);
-        for (const p of done) p.catch(() => {});
-        try {
-          reply = (await done[done.length - 1]) as Reply;
-        } catch (err) {
-          // Not sent because a check failed: that check's error is the one to report.
-          for (let i = 0; i < done.length - 1; i++) await done[i];
-          throw err;
-        }
+        const done = await requestChainSettled([...opts.before, { sock, bytes, opts: ropts }]);
+        // Not sent because a check failed: that check's error is the one to report.
+        const refused = done.find((r) => r.status === 'rejected');
+        if (refused) throw (refused as PromiseRejectedResult).reason;
+        reply = (done[done.length - 1] as PromiseFulfilledResult<Reply>).value;
       } else reply = await sock.request(bytes, ropts);
     } catch (err) {
       // A committed batch answers with at most ACK_LIMIT acks (and ECHO_LIMIT
