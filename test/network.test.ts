@@ -469,6 +469,17 @@ describe('connectNew: a container namespace made and connected in one pass', () 
     expect(netFds()).toBe(fds);
   });
 
+  it('runs many at once: distinct addresses, every endpoint healthy as the kernel has it', async () => {
+    const eps = await Promise.all(Array.from({ length: 12 }, (_, i) => net.connectNew({ name: `many${i}` })));
+    made.push(...eps.map((e) => e.ns!));
+    expect(new Set(eps.map((e) => e.ip)).size).toBe(12);
+    const seen = (await net.inspect()).endpoints.filter((e) => e.name.startsWith('many'));
+    expect(seen).toHaveLength(12);
+    expect(seen.every((e) => e.healthy)).toBe(true);
+    expect(await resolveA(eps[0].ns!, 'many11')).toEqual([eps[11].ip]);
+    await net.disconnect(eps);
+  });
+
   it('disconnects like any endpoint; the namespace stays the caller\'s', async () => {
     const e = await net.connectNew({ name: 'fresh4' });
     made.push(e.ns!);
