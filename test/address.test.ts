@@ -11,7 +11,7 @@ import type { Namespace } from '../src/namespace.js';
 import { native } from '../src/native.js';
 import { listRoutes } from '../src/route.js';
 import { watch } from '../src/events.js';
-import { ipJson, ipRun, NsScope } from './helpers.js';
+import { ipJson, ipRun, NsScope, whileSteady } from './helpers.js';
 
 const scope = new NsScope();
 let ns: Namespace;
@@ -74,9 +74,11 @@ const byKey = <T extends Record<string, unknown>>(xs: T[]) => xs.sort((a, b) => 
 
 /** Cross-check: every address of the link, as netweave decodes it and as ip reports it. */
 async function crossCheck(dev: string, index: number): Promise<Address[]> {
-  const ours = await listAddresses({ ns, link: index });
-  const theirs = ipJson(ns, 'addr', 'show', 'dev', dev)[0].addr_info as Record<string, any>[];
-  expect(byKey(ours.map(asIp))).toEqual(byKey(theirs.map(fromIp)));
+  const { ours, oracle } = await whileSteady(
+    () => listAddresses({ ns, link: index }),
+    () => byKey((ipJson(ns, 'addr', 'show', 'dev', dev)[0].addr_info as Record<string, any>[]).map(fromIp)),
+  );
+  expect(byKey(ours.map(asIp))).toEqual(oracle);
   return ours;
 }
 

@@ -32,6 +32,23 @@ export class NsScope {
   }
 }
 
+/**
+ * netweave's read next to the oracle's, taken while the kernel holds still:
+ * the oracle is read before and after netweave, and again until both agree
+ * (the kernel changes things of its own accord — an interface that comes up
+ * gets an IPv6 link-local address, multicast routes and neighbours, and its
+ * addresses leave DAD a moment later). `oracle` returns comparable values.
+ */
+export async function whileSteady<T, O>(ours: () => Promise<T>, oracle: () => O): Promise<{ ours: T; oracle: O }> {
+  for (let attempt = 0; ; attempt++) {
+    const before = oracle();
+    const got = await ours();
+    const after = oracle();
+    if (JSON.stringify(before) === JSON.stringify(after) || attempt >= 10) return { ours: got, oracle: after };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** iproute2 as a test-only oracle: `ip -n <ns> -j <args>` parsed. The library never calls it. */
 export function ipJson<T = any>(ns: Namespace | string | undefined, ...args: string[]): T {
   const name = typeof ns === 'string' ? ns : ns?.name;

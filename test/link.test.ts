@@ -4,7 +4,7 @@
 // decodes the same.
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ipJson, ipRun, kernelHasLinkKind, NsScope, uniqueName } from './helpers.js';
+import { ipJson, ipRun, kernelHasLinkKind, NsScope, uniqueName, whileSteady } from './helpers.js';
 import { NetlinkError } from '../src/errors.js';
 import {
   createInParentThenMove,
@@ -131,8 +131,11 @@ function ipFields(e: any): Record<string, unknown> {
 
 /** Every link of a namespace, netweave's decode against ip's, field by field. */
 async function expectSameAsIp(ns: Namespace): Promise<Link[]> {
-  const mine = await listLinks({ ns });
-  const theirs: any[] = ipJson(ns, 'link', 'show');
+  // Operational states move on their own (linkwatch runs a moment after a link comes up).
+  const { ours: mine, oracle: theirs } = await whileSteady(
+    () => listLinks({ ns }),
+    () => ipJson(ns, 'link', 'show') as any[],
+  );
   expect(names(mine)).toEqual(theirs.map((e) => e.ifname).sort());
   for (const e of theirs) {
     const l = mine.find((m) => m.index === e.ifindex)!;

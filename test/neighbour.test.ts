@@ -20,7 +20,7 @@ import {
   type Neighbour,
 } from '../src/neighbour.js';
 import { release } from 'node:os';
-import { ipJson, ipRun, kernelHasLinkKind, NsScope } from './helpers.js';
+import { ipJson, ipRun, kernelHasLinkKind, NsScope, whileSteady } from './helpers.js';
 
 function kernelAtLeast(major: number, minor: number): boolean {
   const [a, b] = release().split('.').map(Number);
@@ -73,21 +73,12 @@ const nKey = (x: Record<string, unknown>) => `${x.dev} ${x.dst}`;
 const sortBy = <T extends Record<string, unknown>>(xs: T[], key: (x: T) => string) => xs.sort((a, b) => key(a).localeCompare(key(b)));
 
 async function crossCheckNeighbours(dev?: string): Promise<Neighbour[]> {
-  // The kernel adds entries of its own at any time (an interface that comes up joins IPv6
-  // multicast groups: NOARP ff02::… entries): netweave's read is compared with ip's only when
-  // ip reads the same before and after it.
-  const ipRead = () => sortBy((ipJson(ns, 'neigh', 'show', 'nud', 'all', ...(dev ? ['dev', dev] : [])) as Record<string, any>[]).map((x) => neighFromIp({ dev, ...x })), nKey);
-  for (let attempt = 0; ; attempt++) {
-    const before = ipRead();
-    const ours = await listNeighbours({ ns, link: dev });
-    const after = ipRead();
-    if (JSON.stringify(before) !== JSON.stringify(after) && attempt < 10) {
-      await new Promise((r) => setTimeout(r, 50));
-      continue;
-    }
-    expect(sortBy(ours.map(neighAsIp), nKey)).toEqual(after);
-    return ours;
-  }
+  const { ours, oracle } = await whileSteady(
+    () => listNeighbours({ ns, link: dev }),
+    () => sortBy((ipJson(ns, 'neigh', 'show', 'nud', 'all', ...(dev ? ['dev', dev] : [])) as Record<string, any>[]).map((x) => neighFromIp({ dev, ...x })), nKey),
+  );
+  expect(sortBy(ours.map(neighAsIp), nKey)).toEqual(oracle);
+  return ours;
 }
 
 const FDB_FLAGS = ['self', 'router', 'extern_learn', 'offload', 'sticky'];
@@ -117,10 +108,12 @@ function fdbFromBridge(x: Record<string, any>): Record<string, unknown> {
 const fKey = (x: Record<string, unknown>) => `${x.ifname} ${x.mac} ${x.dst} ${x.master} ${x.vni}`;
 
 async function crossCheckFdb(filter: { link?: string; master?: string } = {}): Promise<FdbEntry[]> {
-  const ours = await listFdb({ ns, ...filter });
   const args = filter.link ? ['dev', filter.link] : filter.master ? ['br', filter.master] : [];
-  const theirs = bridgeJson('fdb', 'show', ...args);
-  expect(sortBy(ours.map(fdbAsBridge), fKey)).toEqual(sortBy(theirs.map((x) => fdbFromBridge({ ifname: filter.link, ...x })), fKey));
+  const { ours, oracle } = await whileSteady(
+    () => listFdb({ ns, ...filter }),
+    () => sortBy(bridgeJson('fdb', 'show', ...args).map((x) => fdbFromBridge({ ifname: filter.link, ...x })), fKey),
+  );
+  expect(sortBy(ours.map(fdbAsBridge), fKey)).toEqual(oracle);
   return ours;
 }
 

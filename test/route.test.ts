@@ -8,7 +8,7 @@ import { NetlinkError } from '../src/errors.js';
 import type { Namespace } from '../src/namespace.js';
 import { native } from '../src/native.js';
 import { addRoute, deleteRoute, getRoute, listRoutes, replaceRoute, type Route } from '../src/route.js';
-import { ipJson, ipRun, NsScope } from './helpers.js';
+import { ipJson, ipRun, NsScope, whileSteady } from './helpers.js';
 
 const scope = new NsScope();
 let ns: Namespace;
@@ -95,13 +95,17 @@ function ip6Routes(table: string): Record<string, any>[] {
 
 /** Cross-check one table (or all) in both families: netweave's decode against ip's. */
 async function crossCheck(table: 'all' | number | 'main' | 'local'): Promise<Route[]> {
-  const ours = await listRoutes({ ns, table });
-  const theirs = ipJson(ns, 'route', 'show', 'table', String(table)) as Record<string, any>[];
-  const theirs6 = ip6Routes(String(table));
-  // `ip route` without -6 lists IPv4 only unless the table is "all".
-  const all = table === 'all' ? theirs : [...theirs, ...theirs6];
   const shown = typeof table === 'number' ? String(table) : table;
-  expect(sorted(ours.map(asIp))).toEqual(sorted(all.map((x) => fromIp(x, shown))));
+  const { ours, oracle } = await whileSteady(
+    () => listRoutes({ ns, table }),
+    () => {
+      const theirs = ipJson(ns, 'route', 'show', 'table', String(table)) as Record<string, any>[];
+      // `ip route` without -6 lists IPv4 only unless the table is "all".
+      const all = table === 'all' ? theirs : [...theirs, ...ip6Routes(String(table))];
+      return sorted(all.map((x) => fromIp(x, shown)));
+    },
+  );
+  expect(sorted(ours.map(asIp))).toEqual(oracle);
   return ours;
 }
 
