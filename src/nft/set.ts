@@ -796,7 +796,8 @@ export async function listElements(ref: (TypedSetRef | { family: Family; table: 
       subject,
     });
     const raw = msgs.flatMap((m) => decodeRawElements(m).elements);
-    if (!hasRepeatedElement(raw)) return typedElements(typedRef as TypedSetRef, raw);
+    // One message is one part of the dump: nothing to be inconsistent with.
+    if (msgs.length <= 1 || !hasRepeatedElement(raw)) return typedElements(typedRef as TypedSetRef, raw);
     // The kernel continues a dump of a hash set by skipping as many elements as
     // it already sent; when the table is resized between two parts (a set that
     // just grew is rehashed by a deferred worker), the order changes and some
