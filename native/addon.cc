@@ -222,6 +222,8 @@ int64_t ProbeBind(int home, int nsfd, int family, int type, const std::string& a
   return r;
 }
 
+// The kinds of a chain's task steps ([kind, ...args] from JS).
+constexpr uint32_t kChainBindProbe = 1;
 constexpr uint32_t kChainNamespace = 2;
 
 // The task of a chain's task step, from its description: [kind, ...args].
@@ -229,7 +231,6 @@ constexpr uint32_t kChainNamespace = 2;
 //   probe (see BindProbe) that fails the chain with the bind's errno.
 // Returns 0, or -errno (EINVAL: an unknown kind).
 int ChainTaskOf(const Napi::Array& d, Task* out) {
-  constexpr uint32_t kChainBindProbe = 1;
   if (U32(d.Get(0u)) != kChainBindProbe) return -EINVAL;
   int nsfd = DupNs(I32(d.Get(1u)));
   if (nsfd < -1) return nsfd;

@@ -31,10 +31,13 @@ export async function openSocketIn(ns: Namespace, family: 4 | 6, type: 'tcp' | '
  * closed on the engine thread: no syscall on the event loop's.
  */
 export async function probeBind(ns: Namespace, family: 4 | 6, type: 'tcp' | 'udp', address: string | undefined, port: number): Promise<number> {
-  const { value } = await runTask('probe bind', (id) =>
-    native.bindProbe(id, ns.nsFd, family === 6 ? AF_INET6 : AF_INET, type === 'tcp' ? SOCK_STREAM : SOCK_DGRAM, address ?? (family === 6 ? '::' : '0.0.0.0'), port, type === 'tcp'),
-  );
+  const { value } = await runTask('probe bind', (id) => native.bindProbe(id, ...probeArgs(ns, family, type, address, port)));
   return value ? -value : 0;
+}
+
+/** The native probe's arguments: namespace fd, domain, socket type, address (default: unspecified), port, SO_REUSEADDR (TCP). */
+function probeArgs(ns: Namespace, family: 4 | 6, type: 'tcp' | 'udp', address: string | undefined, port: number) {
+  return [ns.nsFd, family === 6 ? AF_INET6 : AF_INET, type === 'tcp' ? SOCK_STREAM : SOCK_DGRAM, address ?? (family === 6 ? '::' : '0.0.0.0'), port, type === 'tcp'] as const;
 }
 
 /**
@@ -52,7 +55,7 @@ export function probeBindStep(
   opts: RequestOptions,
   fail?: (errno: number) => Error,
 ): ChainTask {
-  const task = [1, ns.nsFd, family === 6 ? AF_INET6 : AF_INET, type === 'tcp' ? SOCK_STREAM : SOCK_DGRAM, address ?? (family === 6 ? '::' : '0.0.0.0'), port, type === 'tcp'] as const;
+  const task = [1, ...probeArgs(ns, family, type, address, port)] as const;
   return fail ? { task, opts, fail } : { task, opts };
 }
 
