@@ -268,8 +268,9 @@ function checkTargets(ns: Namespace, view: AddressView, reqs: readonly PublishRe
 }
 
 async function confirmTargets(ns: Namespace, view: AddressView, reqs: readonly PublishRequest[], operation: string): Promise<void> {
+  // A view that was not current is read now: a miss on it needs no second read.
+  let fresh = !view.current;
   await view.read(ns);
-  let fresh = false;
   for (const r of reqs) {
     if (view.inNetwork(r.to.address)) continue;
     if (!fresh) {
