@@ -759,11 +759,17 @@ export async function listSets(opts: NsOption & { family?: Family; table?: strin
   return opts.table === undefined ? all : all.filter((s) => s.table === opts.table);
 }
 
-/** One set or map (`nft list set|map <family> <table> <name>`, without elements). ENOENT if missing. */
-export async function getSet(ref: { family: Family; table: string; name: string }, opts: NsOption = {}): Promise<NftSet> {
+/** A set reference checked: its family number, table and name, and how errors name it. */
+function checkSetRef(ref: { family: Family; table: string; name: string }): { family: number; table: string; name: string; subject: string } {
   const family = familyNumber(ref?.family, 'set.family');
   const table = checkName(ref.table, 'set.table');
   const name = checkName(ref.name, 'set.name');
+  return { family, table, name, subject: `${ref.family} ${table} ${name}` };
+}
+
+/** One set or map (`nft list set|map <family> <table> <name>`, without elements). ENOENT if missing. */
+export async function getSet(ref: { family: Family; table: string; name: string }, opts: NsOption = {}): Promise<NftSet> {
+  const { family, table, name, subject } = checkSetRef(ref);
   const m = await get(opts, {
     msg: NFT_MSG_GETSET,
     family,
@@ -772,7 +778,7 @@ export async function getSet(ref: { family: Family; table: string; name: string 
       writeName(w, NFTA_SET_NAME, name);
     },
     operation: 'getSet',
-    subject: `${ref.family} ${table} ${name}`,
+    subject,
   });
   return decodeSet(m);
 }
@@ -780,10 +786,7 @@ export async function getSet(ref: { family: Family; table: string; name: string 
 /** The elements of a set or map, typed by its key and data types (`nft list set …`'s elements). */
 export async function listElements(ref: (TypedSetRef | { family: Family; table: string; name: string }), opts: NsOption = {}): Promise<SetElement[]> {
   const typedRef = 'key' in ref ? ref : await getSet(ref, opts);
-  const family = familyNumber(ref?.family, 'set.family');
-  const table = checkName(ref.table, 'set.table');
-  const name = checkName(ref.name, 'set.name');
-  const subject = `${ref.family} ${table} ${name}`;
+  const { family, table, name, subject } = checkSetRef(ref);
   for (let attempt = 0; ; attempt++) {
     const msgs = await dump(opts, {
       msg: NFT_MSG_GETSETELEM,
