@@ -287,15 +287,6 @@ async function confirmTargets(ns: Namespace, view: AddressView, reqs: readonly P
   }
 }
 
-/**
- * Binds the port in the namespace and lets go: 0 when free, else -errno
- * (EADDRINUSE: a socket has it; EADDRNOTAVAIL: hostIp is no local address).
- * TCP binds with SO_REUSEADDR, so connections in TIME_WAIT do not count.
- */
-function probe(ns: Namespace, family: IpFamily, protocol: Protocol, address: string | undefined, port: number): Promise<number> {
-  return probeBind(ns, family, protocol, address, port);
-}
-
 function bindError(errno: number, operation: string, p: PublishRequest & { hostPort: number }): Error {
   if (errno === 98) return new FirewallError('EADDRINUSE', operation, 'a socket in the namespace is bound to this port', describePort(p));
   if (errno === 99) return new FirewallError('EADDRNOTAVAIL', operation, `hostIp ${p.hostIp} is not an address of the namespace`, describePort(p));
@@ -367,7 +358,7 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
           if (!takenBy(bound, cand)) found = port;
           continue;
         }
-        const errno = await probe(ns, r.family, r.protocol, r.hostIp, port);
+        const errno = await probeBind(ns, r.family, r.protocol, r.hostIp, port);
         if (errno === 0) found = port;
         else if (errno !== -98) throw bindError(-errno, operation, { ...r, hostPort: port });
       }
