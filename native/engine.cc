@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <sched.h>
 #include <time.h>
@@ -64,6 +65,17 @@ int64_t NowNanos() {
   timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// A new namespace's identity, sent along with its fd (what fstat says of
+// it: st_dev then st_ino, u64 each), so JS need not stat it.
+std::vector<uint8_t> NsIdentity(int fd) {
+  struct stat st;
+  if (fstat(fd, &st) != 0) return {};
+  std::vector<uint8_t> out(16);
+  uint64_t v[2] = {uint64_t(st.st_dev), uint64_t(st.st_ino)};
+  std::memcpy(out.data(), v, 16);
+  return out;
 }
 
 void SetOpt(int fd, int level, int name, int value) {
@@ -460,7 +472,7 @@ void Engine::CreateNs(Command& c) {
   std::vector<Completion> out;
   int nsfd = CreateNsWithSocket(c.open_id, c.handle, c.socket, &out);
   if (nsfd < 0) out.push_back({Completion::kTask, c.id, -nsfd, 0, {}});
-  else out.push_back({Completion::kTask, c.id, 0, int64_t(nsfd), {}});
+  else out.push_back({Completion::kTask, c.id, 0, int64_t(nsfd), NsIdentity(nsfd)});
   CompleteAll(std::move(out));
 }
 
@@ -792,6 +804,7 @@ void Engine::Advance(const std::shared_ptr<Chain>& ch) {
       std::vector<Completion> opened;
       r = CreateNsWithSocket(st.open_id, st.handle, o, &opened);
       for (Completion& c : opened) ch->extra.push_back(std::move(c));
+      if (r >= 0) done.data = NsIdentity(int(r));
     } else {
       r = st.task(home_, &done.data);
       st.task = nullptr;

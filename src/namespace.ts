@@ -33,6 +33,12 @@ export function sysctlPath(key: string): string {
 
 // A Namespace dropped without close() gives its descriptor back when
 // collected (its sockets have finalizers of their own).
+/** [st_dev, st_ino] as the engine sends them with a namespace it created (two u64), or undefined (then identity() stats the fd). */
+function identityOf(data: Buffer | undefined): [number, number] | undefined {
+  if (!data || data.length !== 16) return undefined;
+  return [data.readUInt32LE(0) + data.readUInt32LE(4) * 2 ** 32, data.readUInt32LE(8) + data.readUInt32LE(12) * 2 ** 32];
+}
+
 const fdFinalizer = new FinalizationRegistry<number>((fd) => native.closeFd(fd));
 
 export class Namespace {
@@ -96,8 +102,9 @@ export class Namespace {
       const task = expectTask();
       let handle = 0;
       let value: number;
+      let data: Buffer | undefined;
       try {
-        ({ value } = await runTask('create namespace', (id) => void (handle = native.netnsCreateWithSocket(id, task, NETLINK_ROUTE))));
+        ({ value, data } = await runTask('create namespace', (id) => void (handle = native.netnsCreateWithSocket(id, task, NETLINK_ROUTE))));
       } catch (e) {
         // The socket's task failed with the namespace; one never submitted is just dropped.
         if (handle) new NetlinkSocket(NETLINK_ROUTE, -1, { handle, task }).close();
@@ -106,6 +113,7 @@ export class Namespace {
       }
       const ns = new Namespace(value);
       ns.routeSocket = new NetlinkSocket(NETLINK_ROUTE, -1, { handle, task });
+      ns.ident = identityOf(data);
       return ns;
     }
     checkName(name);
@@ -114,9 +122,10 @@ export class Namespace {
   }
 
   /** @internal A namespace a request chain created (its fd), with the rtnetlink socket the chain opened inside it. */
-  static adopt(fd: number, route: NetlinkSocket): Namespace {
+  static adopt(fd: number, route: NetlinkSocket, identity?: Buffer): Namespace {
     const ns = new Namespace(fd);
     ns.routeSocket = route;
+    ns.ident = identityOf(identity);
     return ns;
   }
 

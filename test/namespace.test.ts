@@ -6,6 +6,7 @@ import { readdirSync, readlinkSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Namespace } from '../src/namespace.js';
 import { listLinks } from '../src/link.js';
+import { native } from '../src/native.js';
 import { NsScope, uniqueName } from './helpers.js';
 
 const scope = new NsScope();
@@ -20,6 +21,10 @@ describe('anonymous namespaces', () => {
     const a = await Namespace.create();
     const b = await Namespace.create();
     try {
+      // The identity the engine sent with each (held before anyone asks) is what fstat says of its fd.
+      expect((a as unknown as { ident?: unknown }).ident).toBeDefined();
+      expect(a.identity()).toEqual(native.fdIdentity(a.fd));
+      expect(b.identity()).toEqual(native.fdIdentity(b.fd));
       expect(a.equals(b)).toBe(false);
       expect(a.equals(Namespace.current())).toBe(false);
       expect(await linkNames(a)).toEqual(['lo']);
