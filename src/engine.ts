@@ -529,23 +529,69 @@ type Settled<S> = { [K in keyof S]: PromiseSettledResult<S[K] extends ChainStep 
  * but with one promise for the whole chain (its completions arrive in one
  * delivery): a successful chain costs one resolution, not one per step.
  */
-export async function requestChainSettled<const S extends readonly AnyStep[]>(steps: S, patches: ChainPatch[] = []): Promise<Settled<S>> {
+export async function requestChainSettled<const S extends readonly AnyStep[]>(steps: S, patches: ChainPatch[] | Uint32Array = []): Promise<Settled<S>> {
+  return settleChain(steps, await requestChainRaw(steps, patches));
+}
+
+/** What the engine answered each step of a chain: its errno, its value, its raw reply bytes. */
+export type ChainCompletion = Done;
+
+/**
+ * {@link requestChain} with the engine's own answers, unparsed, in step
+ * order (one promise for the chain): for a caller that reads a successful
+ * chain's replies itself and hands anything else to {@link settleChain}.
+ */
+export function requestChainRaw(steps: readonly AnyStep[], patches: ChainPatch[] | Uint32Array = []): Promise<Done[]> {
   const ids = submitChain(steps, patches);
-  const raw = await new Promise<Done[]>((resolve) => {
+  return new Promise<Done[]>((resolve) => {
     const out: Done[] = new Array(ids.length);
     let left = ids.length;
-    ids.forEach((id, i) =>
-      pending.set(id, {
+    for (let i = 0; i < ids.length; i++) {
+      pending.set(ids[i], {
         resolve(r) {
           out[i] = r;
           if (--left === 0) resolve(out);
         },
-      }),
-    );
+      });
+    }
   });
+}
+
+/** A chain's raw answers (requestChainRaw) settled as {@link requestChainSettled} settles them. */
+export async function settleChain<const S extends readonly AnyStep[]>(steps: S, raw: Done[]): Promise<Settled<S>> {
   if (raw.every((r) => !r.errno)) return raw.map((r, i) => ({ status: 'fulfilled', value: 'sock' in steps[i] ? replyOf(r) : { value: r.value, data: r.data } })) as never;
   // A failure's error may need its socket's open outcome: settled the promise way.
   return (await Promise.allSettled(raw.map(async (r, i) => settleStep(steps[i], r)))) as never;
+}
+
+/**
+ * Patches as the engine takes them: six u32 per patch (step, from,
+ * msgType, attr, field, target), checked against the steps' bytes. A
+ * caller that sends chains of one shape flattens its patches once.
+ */
+export function flattenPatches(steps: readonly AnyStep[], patches: readonly ChainPatch[]): Uint32Array {
+  const flat = new Uint32Array(patches.length * 6);
+  for (let k = 0; k < patches.length; k++) {
+    const p = patches[k];
+    flat[k * 6] = p.step;
+    flat[k * 6 + 1] = p.from;
+    flat[k * 6 + 2] = p.msgType;
+    flat[k * 6 + 3] = p.attr ?? 0;
+    flat[k * 6 + 4] = p.field;
+    flat[k * 6 + 5] = p.target;
+  }
+  checkPatches(steps, flat);
+  return flat;
+}
+
+function checkPatches(steps: readonly AnyStep[], flat: Uint32Array): void {
+  for (let k = 0; k + 6 <= flat.length; k += 6) {
+    const step = flat[k];
+    const target = steps[step];
+    if (flat[k + 1] >= step || step >= steps.length || !('bytes' in target) || flat[k + 5] + 4 > target.bytes.length) {
+      throw new RangeError(`requestChain: bad patch ${JSON.stringify({ step, from: flat[k + 1], msgType: flat[k + 2], attr: flat[k + 3], field: flat[k + 4], target: flat[k + 5] })}`);
+    }
+  }
 }
 
 function settleStep(st: AnyStep, r: Done): Reply | TaskResult | Promise<never> {
@@ -553,19 +599,16 @@ function settleStep(st: AnyStep, r: Done): Reply | TaskResult | Promise<never> {
 }
 
 /** Checks and submits a chain; the steps' completion ids. */
-function submitChain(steps: readonly AnyStep[], patches: ChainPatch[]): number[] {
+function submitChain(steps: readonly AnyStep[], patches: ChainPatch[] | Uint32Array): number[] {
   start();
   for (const st of steps) {
     if ('sock' in st) st.sock.assertOpen(st.opts);
     else if ('createNamespace' in st && st.createNamespace.openTask === undefined) throw new TypeError('requestChain: createNamespace takes a socket from NetlinkSocket.reserve, not yet used by a chain');
   }
   // Flat arrays: a few N-API calls for the whole chain, not several per step and per patch.
-  const flat = new Uint32Array(patches.length * 6);
-  patches.forEach((p, k) => {
-    const target = steps[p.step];
-    if (p.from >= p.step || p.step >= steps.length || !('bytes' in target) || p.target + 4 > target.bytes.length) throw new RangeError(`requestChain: bad patch ${JSON.stringify(p)}`);
-    flat.set([p.step, p.from, p.msgType, p.attr ?? 0, p.field, p.target], k * 6);
-  });
+  let flat: Uint32Array;
+  if (patches instanceof Uint32Array) checkPatches(steps, (flat = patches));
+  else flat = flattenPatches(steps, patches);
   const ids: number[] = [];
   const meta = new Uint32Array(steps.length * 3);
   const payloads = steps.map((st, i) => {

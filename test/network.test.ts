@@ -423,6 +423,8 @@ describe('connectNew: a container namespace made and connected in one pass', () 
     expect(h.master).toBe(net.interface);
     expect(h.ifalias).toMatch(new RegExp(`^nw1e i=${e.id} N=${net.id} a=10.88.0.2 n=fresh1 `));
     expect((await net.inspect()).endpoints.find((x) => x.id === e.id)?.healthy).toBe(true);
+    // The identity the engine sent with the namespace is what fstat says of its fd.
+    expect(ns.identity()).toEqual(native.fdIdentity(ns.fd));
   });
 
   it('carries traffic and resolves names like any endpoint', async () => {

@@ -4,7 +4,7 @@
 // few reads the object API has no call for (namespace ids, another
 // namespace's links and addresses through IFLA_TARGET_NETNSID).
 import { decodeAddress, checkAddAddress, writeAddressRequest, type Address } from '../address.js';
-import { checkAcks, errorFromAck, failedAck, requestChainSettled, type NetlinkSocket, type Reply } from '../engine.js';
+import { checkAcks, errorFromAck, failedAck, requestChainRaw, settleChain, type ChainCompletion, type NetlinkSocket, type Reply } from '../engine.js';
 import { NetlinkError } from '../errors.js';
 import { native } from '../native.js';
 import { linksFrom, nsFdOf, type Link } from '../link.js';
@@ -42,6 +42,7 @@ import {
   NLMSG_DONE,
   NLMSG_ERROR,
   NLMSG_HDRLEN,
+  NLA_HDRLEN,
   forEachAttr,
   Writer,
   type Message,
@@ -135,47 +136,53 @@ function vethSubject(r: VethEndpointRequest): string {
  */
 export function writeVethEndpoint(r: VethEndpointRequest, at?: { nsFd: number }): Buffer {
   if (!isMac(r.mac)) throw new TypeError(`mac must be a MAC address like 02:42:ac:11:00:02, got ${JSON.stringify(r.mac)}`);
-  // The create message is the same for every endpoint of a network but for
-  // the host name, the MAC and the namespace fd: copied from a template of
-  // its shape, those three written in.
+  // Both messages are the same for every endpoint of a network but for the
+  // host name, the MAC, the namespace fd and the pending tag: copied from a
+  // template of their shape, those written in.
   const key = `${Buffer.byteLength(r.hostName)}|${r.ifname}|${r.mtu ?? ''}|${r.master}|${r.group}`;
   let t = hostTemplates.get(key);
   if (!t) {
     if (hostTemplates.size >= 64) hostTemplates.clear();
     hostTemplates.set(key, (t = hostTemplate(r)));
   }
-  const w = new Writer(t.bytes.length + 64 + Buffer.byteLength(r.pendingTag));
-  t.bytes.copy(w.buf);
-  w.buf.write(r.hostName, t.nameAt, 'utf8');
-  macToBytes(r.mac).copy(w.buf, t.macAt);
-  w.buf.writeUInt32LE('sock' in r.container ? 0 : nsFdOf(r.container), t.nsFdAt);
-  w.off = t.bytes.length;
+  const tagLen = Buffer.byteLength(r.pendingTag);
+  const tagAttr = NLA_HDRLEN + tagLen + 1;
+  const end = t.bytes.length;
+  const b = Buffer.allocUnsafe(end + ((tagAttr + 3) & ~3));
+  t.bytes.copy(b);
+  b.write(r.hostName, t.nameAt, 'utf8');
+  b.write(r.hostName, t.upNameAt, 'utf8');
+  macToBytes(r.mac).copy(b, t.macAt);
+  b.writeUInt32LE('sock' in r.container ? 0 : nsFdOf(r.container), t.nsFdAt);
   // A namespace the chain creates: its fd is patched in (at.nsFd: where).
   if (at) at.nsFd = t.nsFdAt;
-  // Up in a second message: enslaved first, then up, is cheaper for the kernel than up, then enslaved.
-  const up = w.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
-  writeIfinfomsg(w, { flags: IFF_UP, change: IFF_UP });
-  w.string(IFLA_IFNAME, r.hostName);
-  w.string(IFLA_IFALIAS, r.pendingTag);
-  w.end(up);
-  return w.finish();
+  // The up message's last attribute: the pending tag.
+  b.writeUInt16LE(tagAttr, end);
+  b.writeUInt16LE(IFLA_IFALIAS, end + 2);
+  b.write(r.pendingTag, end + NLA_HDRLEN, 'utf8');
+  b.fill(0, end + NLA_HDRLEN + tagLen);
+  b.writeUInt32LE(b.length - t.upAt, t.upAt);
+  return b;
 }
 
 interface HostTemplate {
+  /** The create message, then the up message without its IFLA_IFALIAS. */
   bytes: Buffer;
   nameAt: number;
   macAt: number;
   nsFdAt: number;
+  upAt: number;
+  upNameAt: number;
 }
 
 const hostTemplates = new Map<string, HostTemplate>();
 
-/** The create message of writeVethEndpoint for r's shape, and where its variable values go. */
+/** The messages of writeVethEndpoint for r's shape, and where its variable values go. */
 function hostTemplate(r: VethEndpointRequest): HostTemplate {
   const w = new Writer(512);
   const m = w.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO);
   w.struct(IFINFOMSG_LEN);
-  const nameAt = w.off + 4;
+  const nameAt = w.off + NLA_HDRLEN;
   w.string(IFLA_IFNAME, r.hostName);
   if (r.mtu !== undefined) w.u32(IFLA_MTU, r.mtu);
   w.u32(IFLA_MASTER, r.master);
@@ -185,18 +192,23 @@ function hostTemplate(r: VethEndpointRequest): HostTemplate {
   const data = w.nest(IFLA_INFO_DATA);
   const peer = w.nest(VETH_INFO_PEER);
   w.struct(IFINFOMSG_LEN);
-  const macAt = w.off + 4;
+  const macAt = w.off + NLA_HDRLEN;
   w.bytes(IFLA_ADDRESS, Buffer.alloc(6));
   w.string(IFLA_IFNAME, r.ifname);
   if (r.mtu !== undefined) w.u32(IFLA_MTU, r.mtu);
   w.u32(IFLA_GROUP, r.group);
-  const nsFdAt = w.off + 4;
+  const nsFdAt = w.off + NLA_HDRLEN;
   w.u32(IFLA_NET_NS_FD, 0);
   w.endNest(peer);
   w.endNest(data);
   w.endNest(li);
   w.end(m);
-  return { bytes: Buffer.from(w.finish()), nameAt, macAt, nsFdAt };
+  // Up in a second message: enslaved first, then up, is cheaper for the kernel than up, then enslaved.
+  const upAt = w.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+  writeIfinfomsg(w, { flags: IFF_UP, change: IFF_UP });
+  const upNameAt = w.off + NLA_HDRLEN;
+  w.string(IFLA_IFNAME, r.hostName);
+  return { bytes: Buffer.from(w.finish()), nameAt, macAt, nsFdAt, upAt, upNameAt };
 }
 
 /** The links a host request made, or its error (after removing what it made). */
@@ -205,7 +217,7 @@ function vethOutcome(r: VethEndpointRequest, reply: Reply, operation: string): V
   const sent = outcomes(reply, 2, operation, subject);
   if (sent.errors[0]) return Promise.reject(sent.errors[0]);
   const echo = sent.data.find((m) => m.type === RTM_NEWLINK);
-  const link = echo ? echoedLink(echo.payload) : undefined;
+  const link = echo ? echoedLinkOf(echo.payload) : undefined;
   if (sent.errors[1] || !link || !link.peerIndex) {
     return deleteLinks(r.host, [link?.hostIndex ?? r.hostName], operation)
       .catch(() => {})
@@ -228,40 +240,77 @@ export async function connectVethEndpoint(
   inside: PreparedInside,
   commit: PreparedAlias,
   operation: string,
-): Promise<VethEndpointLinks & { defaultRoute: boolean; nsFd?: number }> {
+): Promise<VethEndpointLinks & { defaultRoute: boolean; nsFd?: number; nsIdentity?: Buffer }> {
   const opts = { operation, subject: vethSubject(r) };
   const at = { nsFd: 0 };
   const hostBytes = writeVethEndpoint(r, at);
-  const steps = [
-    { sock: r.host.route(), bytes: hostBytes, opts },
-    { sock: inside.sock, bytes: inside.bytes, opts: { operation, subject: inside.subject } },
-    { sock: r.host.route(), bytes: commit.bytes, opts },
-  ] as const;
-  const patches = [
-    ...inside.indexAt.map((target) => ({ step: 1, from: 0, msgType: RTM_NEWLINK, attr: IFLA_LINK, field: IFINFOMSG_LEN, target })),
-    { step: 2, from: 0, msgType: RTM_NEWLINK, field: 4 /* ifi_index */, target: commit.indexAt },
-  ];
-  // The chain's completions arrive together: one await for all of them.
-  if (!('sock' in r.container)) return vethEndpointOutcome(r, inside, commit, operation, await requestChainSettled(steps, patches));
+  const host = r.host.route();
+  const fresh = 'sock' in r.container;
   // The namespace first, in the same pass: its fd goes into the host request, its socket carries the inside one.
-  const sock = r.container.sock;
-  const shifted = patches.map((p) => ({ ...p, step: p.step + 1, from: p.from + 1 }));
-  const [nsR, ...rest] = await requestChainSettled([{ createNamespace: sock, opts: { operation, subject: 'create namespace' } }, ...steps] as const, [
-    { step: 1, from: 0, msgType: 0, field: 0, target: at.nsFd },
-    ...shifted,
-  ]);
-  if (nsR.status === 'rejected') {
+  const first = fresh ? 1 : 0;
+  const steps = [
+    ...(fresh ? [{ createNamespace: inside.sock, opts: { operation, subject: 'create namespace' } }] : []),
+    { sock: host, bytes: hostBytes, opts },
+    { sock: inside.sock, bytes: inside.bytes, opts: { operation, subject: inside.subject } },
+    { sock: host, bytes: commit.bytes, opts },
+  ];
+  // The inside request takes the peer's index (IFLA_LINK of the echoed
+  // link), the tag commit the host end's (its ifi_index); the host request
+  // the new namespace's fd (a step's value: msgType 0).
+  const flat = new Uint32Array((inside.indexAt.length + 1 + first) * 6);
+  let k = 0;
+  const patch = (step: number, from: number, msgType: number, attr: number, field: number, target: number) => {
+    flat[k++] = step;
+    flat[k++] = from;
+    flat[k++] = msgType;
+    flat[k++] = attr;
+    flat[k++] = field;
+    flat[k++] = target;
+  };
+  if (fresh) patch(1, 0, 0, 0, 0, at.nsFd);
+  for (const target of inside.indexAt) patch(first + 1, first, RTM_NEWLINK, IFLA_LINK, IFINFOMSG_LEN, target);
+  patch(first + 2, first, RTM_NEWLINK, 0, 4 /* ifi_index */, commit.indexAt);
+  // The chain's completions arrive together: one await for all of them.
+  const raw = await requestChainRaw(steps, flat);
+  const nsFd = fresh && !raw[0].errno ? raw[0].value : undefined;
+  // A chain the kernel acknowledged throughout is read straight from its replies.
+  const links = allAcked(raw, first) ? echoedLink(raw[first].data!) : undefined;
+  if (links && links.peerIndex) return { ...links, defaultRoute: inside.addsDefaultRoute, ...(fresh ? { nsFd, nsIdentity: raw[0].data } : {}) };
+  const settled = await settleChain(steps, raw);
+  if (!fresh) return vethEndpointOutcome(r, inside, commit, operation, settled as never);
+  const sock = inside.sock;
+  if (settled[0].status === 'rejected') {
     sock.close();
-    throw nsR.reason;
+    throw settled[0].reason;
   }
   try {
-    return { ...(await vethEndpointOutcome(r, inside, commit, operation, rest)), nsFd: nsR.value.value };
+    return { ...(await vethEndpointOutcome(r, inside, commit, operation, settled.slice(1) as never)), nsFd, nsIdentity: raw[0].data };
   } catch (e) {
     // Dropping the namespace takes the container end, and with it the veth pair.
     sock.close();
-    native.closeFd(nsR.value.value);
+    native.closeFd(nsFd!);
     throw e;
   }
+}
+
+/**
+ * Whether every request of a chain from step `from` on was answered and
+ * every message of it acknowledged without error (an NLMSG_ERROR of 0).
+ */
+function allAcked(raw: readonly ChainCompletion[], from: number): boolean {
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i].errno) return false;
+    const d = raw[i].data;
+    if (i < from) continue;
+    if (!d) return false;
+    for (let off = 0; off < d.length; ) {
+      const len = off + NLMSG_HDRLEN <= d.length ? d.readUInt32LE(off) : 0;
+      if (len < NLMSG_HDRLEN || off + len > d.length) return false;
+      if (d.readUInt16LE(off + 4) === NLMSG_ERROR && (len < NLMSG_HDRLEN + 4 || d.readInt32LE(off + NLMSG_HDRLEN) !== 0)) return false;
+      off += (len + 3) & ~3;
+    }
+  }
+  return true;
 }
 
 /** What connect's chain did, or its error (after removing what it made). */
@@ -294,8 +343,19 @@ async function vethEndpointOutcome(
   }
 }
 
+/** The echoed RTM_NEWLINK in a reply's bytes, read as echoedLinkOf reads it. */
+function echoedLink(d: Buffer): VethEndpointLinks | undefined {
+  for (let off = 0; off + NLMSG_HDRLEN <= d.length; ) {
+    const len = d.readUInt32LE(off);
+    if (len < NLMSG_HDRLEN || off + len > d.length) return undefined;
+    if (d.readUInt16LE(off + 4) === RTM_NEWLINK) return echoedLinkOf(d.subarray(off + NLMSG_HDRLEN, off + len));
+    off += (len + 3) & ~3;
+  }
+  return undefined;
+}
+
 /** Just what connect needs of an echoed RTM_NEWLINK: ifi_index, IFLA_LINK, IFLA_LINK_NETNSID (decodeLink reads all of it). */
-function echoedLink(p: Buffer): VethEndpointLinks | undefined {
+function echoedLinkOf(p: Buffer): VethEndpointLinks | undefined {
   if (p.length < IFINFOMSG_LEN) return undefined;
   const out: VethEndpointLinks = { hostIndex: p.readInt32LE(4), peerIndex: 0 };
   for (let off = IFINFOMSG_LEN; off + 4 <= p.length; ) {
@@ -341,6 +401,8 @@ export interface PreparedInside {
   bytes: Buffer;
   /** Where the interface's index goes in bytes. */
   indexAt: number[];
+  /** Whether a request acknowledged throughout added the default route. */
+  addsDefaultRoute: boolean;
   /** Whether the default route was added, or the error of the step that failed. */
   outcome(reply: Reply): { defaultRoute: boolean };
   send(index: number): Promise<{ defaultRoute: boolean }>;
@@ -363,6 +425,10 @@ class InsideRequestBytes implements PreparedInside {
     private readonly gateway: string | undefined,
     private readonly operation: string,
   ) {}
+
+  get addsDefaultRoute(): boolean {
+    return this.gateway !== undefined;
+  }
 
   outcome(reply: Reply): { defaultRoute: boolean } {
     const { what, operation } = this;

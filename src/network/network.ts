@@ -453,8 +453,8 @@ export class Network {
       try {
         const made = this.impl.connectNew!(this.rec, req);
         view = this.view(state, []);
-        const { nsFd, ...got } = await made;
-        ns = Namespace.adopt(nsFd, sock);
+        const { nsFd, nsIdentity, ...got } = await made;
+        ns = Namespace.adopt(nsFd, sock, nsIdentity);
         Object.assign(state, got, { ns, ownsNs: false });
       } finally {
         this.inflightIds.delete(id);

@@ -61,7 +61,7 @@ describe('the host request of a connect', () => {
   it('written directly is byte for byte what the encoders write', () => {
     const base = { host: ns, container: ns, hostName: 'nwv0123456789a', ifname: 'eth0', mac: '02:42:ac:12:00:02', group: 0x6e770004, master: 7, pendingTag: 'nw1p:e id=0123 net=abcd' };
     const again = { ...base, hostName: 'nwefedcba987654', mac: '02:42:ac:12:ff:fe', pendingTag: 'nw1p:e id=fedc net=abcd longer name' };
-    for (const r of [base, again, { ...base, mtu: 1450 }, { ...again, mtu: 1450 }, { ...base, ifname: 'eth12', hostName: 'v', pendingTag: 'x'.repeat(200) }]) {
+    for (const r of [base, again, { ...base, mtu: 1450 }, { ...again, mtu: 1450 }, { ...base, ifname: 'eth12', hostName: 'v', pendingTag: 'x'.repeat(200) }, { ...base, pendingTag: 'nw1p:e n=caf\u00e9' }, { ...again, pendingTag: 'nw1p:e n=\u00e9t\u00e9' }]) {
       expect(writeVethEndpoint(r).toString('hex')).toBe(generic(r).toString('hex'));
     }
   });

@@ -101,17 +101,17 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async connect(net: NetworkRecord, req: ConnectRequest): Promise<EndpointState> {
-    const { nsFd: _, ...state } = await this.connectVeth(net, req, req.ns);
+    const { nsFd: _, nsIdentity: __, ...state } = await this.connectVeth(net, req, req.ns);
     return { ...state, ns: req.ns };
   }
 
   /** The namespace is the chain's first step: one pass of the engine thread for the whole container. */
-  async connectNew(net: NetworkRecord, req: NewNamespaceConnectRequest): Promise<EndpointState & { nsFd: number }> {
+  async connectNew(net: NetworkRecord, req: NewNamespaceConnectRequest): Promise<EndpointState & { nsFd: number; nsIdentity?: Buffer }> {
     const r = await this.connectVeth(net, req, { sock: req.sock });
     return { ...r, nsFd: r.nsFd! };
   }
 
-  private async connectVeth(net: NetworkRecord, req: Omit<ConnectRequest, 'ns'>, container: Namespace | NewNamespace): Promise<EndpointState & { nsFd?: number }> {
+  private async connectVeth(net: NetworkRecord, req: Omit<ConnectRequest, 'ns'>, container: Namespace | NewNamespace): Promise<EndpointState & { nsFd?: number; nsIdentity?: Buffer }> {
     const { ns } = net;
     const { operation, tag } = req;
     if (!net.link) throw new Error(`${operation}: network ${net.name} has no bridge`);
@@ -140,7 +140,7 @@ export class BridgeDriver implements NetworkDriver {
     );
     // Host end, inside configuration and tag in one pass of the engine thread.
     const links = await connectVethEndpoint(host, inside, prepareAlias(ns, req.tagText, operation), operation);
-    return { tag, ownsNs: false, hostIndex: links.hostIndex, peerIndex: links.peerIndex, netnsId: links.netnsId, defaultRoute: links.defaultRoute, nsFd: links.nsFd };
+    return { tag, ownsNs: false, hostIndex: links.hostIndex, peerIndex: links.peerIndex, netnsId: links.netnsId, defaultRoute: links.defaultRoute, nsFd: links.nsFd, nsIdentity: links.nsIdentity };
   }
 
   async disconnect(net: NetworkRecord, endpoints: EndpointState[], opts: { operation: string; all: boolean }): Promise<void> {

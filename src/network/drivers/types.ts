@@ -128,10 +128,11 @@ export interface NetworkDriver {
   /**
    * Creates the container's namespace and connects it, in one pass where the
    * driver can (veth drivers: the namespace is the first step of the
-   * chain). The state has no ns yet: the caller makes it from nsFd. Absent:
+   * chain). The state has no ns yet: the caller makes it from nsFd (and
+   * nsIdentity, the [st_dev, st_ino] the engine read of it). Absent:
    * the caller creates the namespace, then connects.
    */
-  connectNew?(net: NetworkRecord, req: NewNamespaceConnectRequest): Promise<EndpointState & { nsFd: number }>;
+  connectNew?(net: NetworkRecord, req: NewNamespaceConnectRequest): Promise<EndpointState & { nsFd: number; nsIdentity?: Buffer }>;
   /** Removes endpoints (one request where possible); `all` when they are every endpoint of the network. */
   disconnect(net: NetworkRecord, endpoints: EndpointState[], opts: { operation: string; all: boolean }): Promise<void>;
   /** The endpoint links a snapshot holds for the network (complete and pending). */
