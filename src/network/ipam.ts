@@ -44,9 +44,12 @@ function bytesToBigint(b: Uint8Array): bigint {
 }
 
 function bigintToIp(n: bigint, family: IpFamily): string {
-  const len = family === 4 ? 4 : 16;
-  const b = Buffer.alloc(len);
-  for (let i = len - 1; i >= 0; i--) {
+  if (family === 4) {
+    const v = Number(n);
+    return `${v >>> 24}.${(v >>> 16) & 255}.${(v >>> 8) & 255}.${v & 255}`;
+  }
+  const b = Buffer.alloc(16);
+  for (let i = 15; i >= 0; i--) {
     b[i] = Number(n & 0xffn);
     n >>= 8n;
   }

@@ -4,7 +4,7 @@
 // few reads the object API has no call for (namespace ids, another
 // namespace's links and addresses through IFLA_TARGET_NETNSID).
 import { decodeAddress, checkAddAddress, writeAddressRequest, type Address } from '../address.js';
-import { checkAcks, errorFromAck, failedAck, requestChainRaw, settleChain, type ChainCompletion, type NetlinkSocket, type Reply } from '../engine.js';
+import { checkAcks, errorFromAck, failedAck, requestChainRaw, settleChain, type ChainCompletion, type ChainNamespace, type ChainStep, type NetlinkSocket, type Reply } from '../engine.js';
 import { NetlinkError } from '../errors.js';
 import { native } from '../native.js';
 import { linksFrom, nsFdOf, type Link } from '../link.js';
@@ -12,7 +12,7 @@ import type { Namespace } from '../namespace.js';
 import { checkRoute, writeRouteRequest } from '../route.js';
 import { RTA_OIF, RTMSG_SIZE } from '../wire/route.js';
 import { encodeIfaddrmsg, IFA_ADDRESS, IFA_BROADCAST, IFA_LOCAL, IFA_TARGET_NETNSID, IFADDRMSG_SIZE } from '../wire/addr.js';
-import { AF_INET, isMac, macToBytes } from '../wire/address.js';
+import { AF_INET, isMac } from '../wire/address.js';
 import {
   IFF_UP,
   IFINFOMSG_LEN,
@@ -152,7 +152,7 @@ export function writeVethEndpoint(r: VethEndpointRequest, at?: { nsFd: number })
   t.bytes.copy(b);
   b.write(r.hostName, t.nameAt, 'utf8');
   b.write(r.hostName, t.upNameAt, 'utf8');
-  macToBytes(r.mac).copy(b, t.macAt);
+  for (let i = 0; i < 6; i++) b[t.macAt + i] = parseInt(r.mac.slice(3 * i, 3 * i + 2), 16);
   b.writeUInt32LE('sock' in r.container ? 0 : nsFdOf(r.container), t.nsFdAt);
   // A namespace the chain creates: its fd is patched in (at.nsFd: where).
   if (at) at.nsFd = t.nsFdAt;
@@ -248,12 +248,10 @@ export async function connectVethEndpoint(
   const fresh = 'sock' in r.container;
   // The namespace first, in the same pass: its fd goes into the host request, its socket carries the inside one.
   const first = fresh ? 1 : 0;
-  const steps = [
-    ...(fresh ? [{ createNamespace: inside.sock, opts: { operation, subject: 'create namespace' } }] : []),
-    { sock: host, bytes: hostBytes, opts },
-    { sock: inside.sock, bytes: inside.bytes, opts: { operation, subject: inside.subject } },
-    { sock: host, bytes: commit.bytes, opts },
-  ];
+  const insideStep = { sock: inside.sock, bytes: inside.bytes, opts: { operation, subject: inside.subject } };
+  const steps: AnyChainStep[] = fresh
+    ? [{ createNamespace: inside.sock, opts: { operation, subject: 'create namespace' } }, { sock: host, bytes: hostBytes, opts }, insideStep, { sock: host, bytes: commit.bytes, opts }]
+    : [{ sock: host, bytes: hostBytes, opts }, insideStep, { sock: host, bytes: commit.bytes, opts }];
   // The inside request takes the peer's index (IFLA_LINK of the echoed
   // link), the tag commit the host end's (its ifi_index); the host request
   // the new namespace's fd (a step's value: msgType 0).
@@ -274,8 +272,15 @@ export async function connectVethEndpoint(
   const raw = await requestChainRaw(steps, flat);
   const nsFd = fresh && !raw[0].errno ? raw[0].value : undefined;
   // A chain the kernel acknowledged throughout is read straight from its replies.
-  const links = allAcked(raw, first) ? echoedLink(raw[first].data!) : undefined;
-  if (links && links.peerIndex) return { ...links, defaultRoute: inside.addsDefaultRoute, ...(fresh ? { nsFd, nsIdentity: raw[0].data } : {}) };
+  const links: (VethEndpointLinks & { defaultRoute?: boolean; nsFd?: number; nsIdentity?: Buffer }) | undefined = allAcked(raw, first) ? echoedLink(raw[first].data!) : undefined;
+  if (links && links.peerIndex) {
+    links.defaultRoute = inside.addsDefaultRoute;
+    if (fresh) {
+      links.nsFd = nsFd;
+      links.nsIdentity = raw[0].data;
+    }
+    return links as VethEndpointLinks & { defaultRoute: boolean };
+  }
   const settled = await settleChain(steps, raw);
   if (!fresh) return vethEndpointOutcome(r, inside, commit, operation, settled as never);
   const sock = inside.sock;
@@ -292,6 +297,8 @@ export async function connectVethEndpoint(
     throw e;
   }
 }
+
+type AnyChainStep = ChainStep | ChainNamespace;
 
 /**
  * Whether every request of a chain from step `from` on was answered and
@@ -506,13 +513,43 @@ interface InsideTemplate extends InsideBytes {
 }
 
 const insideTemplates = new Map<string, InsideTemplate>();
-const CIDR4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
+
+/** "a.b.c.d/p" (decimal digits only) as a number and a prefix; undefined for anything else (the generic path then parses it, or refuses it). */
+function cidr4(text: string): { addr: number; prefix: number } | undefined {
+  const slash = text.indexOf('/');
+  if (slash < 0 || text.length - slash < 2 || text.length - slash > 3) return undefined;
+  let prefix = 0;
+  for (let i = slash + 1; i < text.length; i++) {
+    const d = text.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return undefined;
+    prefix = prefix * 10 + d;
+  }
+  if (prefix > 32) return undefined;
+  let addr = 0;
+  let part = 0;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i <= slash; i++) {
+    // The slash ends the last part as a dot ends the others.
+    const ch = i < slash ? text.charCodeAt(i) : 46;
+    if (ch >= 48 && ch <= 57) {
+      // No leading zeros: the address parser refuses them (octal in some readings).
+      if (digits > 0 && part === 0) return undefined;
+      part = part * 10 + (ch - 48);
+      if (++digits > 3) return undefined;
+    } else if (ch === 46 && digits > 0 && part <= 255) {
+      addr = addr * 256 + part;
+      part = digits = 0;
+      dots++;
+    } else return undefined;
+  }
+  return dots === 4 ? { addr, prefix } : undefined;
+}
 
 function insideBytes(r: Inside, operation: string): InsideBytes {
-  const m = CIDR4.exec(r.cidr);
-  const octets = m ? [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4])] : [];
-  const prefix = m ? Number(m[5]) : 99;
-  if (r.index !== undefined || !m || prefix > 32 || octets.some((o) => o > 255)) return writeInside(r, operation);
+  const c = cidr4(r.cidr);
+  if (r.index !== undefined || c === undefined) return writeInside(r, operation);
+  const { addr, prefix } = c;
   const key = `${r.up ? 1 : 0}${r.loopback ? 1 : 0}/${prefix}/${r.gateway ?? ''}`;
   let t = insideTemplates.get(key);
   if (!t) {
@@ -525,8 +562,8 @@ function insideBytes(r: Inside, operation: string): InsideBytes {
     insideTemplates.set(key, t);
     return fresh;
   }
-  const bytes = Buffer.from(t.bytes);
-  const addr = ((octets[0] << 24) | (octets[1] << 16) | (octets[2] << 8) | octets[3]) >>> 0;
+  const bytes = Buffer.allocUnsafe(t.bytes.length);
+  t.bytes.copy(bytes);
   bytes.writeUInt32BE(addr, t.localAt);
   bytes.writeUInt32BE(addr, t.addressAt);
   if (t.broadcastAt !== undefined) bytes.writeUInt32BE((addr | t.hostMask) >>> 0, t.broadcastAt);
@@ -564,22 +601,35 @@ export interface PreparedAlias {
 }
 
 export function prepareAlias(ns: Namespace, alias: string, operation: string): PreparedAlias {
-  if (typeof alias !== 'string' || Buffer.byteLength(alias) > 255) throw new RangeError('alias must be a string of at most 255 bytes (IFALIASZ - 1)');
-  const w = new Writer(320);
-  const m = w.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
-  writeIfinfomsg(w, { index: INDEX_PLACEHOLDER });
-  w.string(IFLA_IFALIAS, alias);
-  w.end(m);
-  const bytes = w.finish();
-  const indexAt = NLMSG_HDRLEN + 4;
-  return {
-    bytes,
-    indexAt,
-    send: async (index: number) => {
-      bytes.writeInt32LE(index, indexAt);
-      await ns.route().call(bytes, { operation, subject: `#${index}` });
-    },
-  };
+  const len = typeof alias === 'string' ? Buffer.byteLength(alias) : 256;
+  if (len > 255) throw new RangeError('alias must be a string of at most 255 bytes (IFALIASZ - 1)');
+  // RTM_NEWLINK { ifinfomsg with the index to come } IFLA_IFALIAS, written directly (connect runs this between kernel waits).
+  const attrAt = NLMSG_HDRLEN + IFINFOMSG_LEN;
+  const bytes = Buffer.alloc(attrAt + ((NLA_HDRLEN + len + 1 + 3) & ~3));
+  bytes.writeUInt32LE(bytes.length, 0);
+  bytes.writeUInt16LE(RTM_NEWLINK, 4);
+  bytes.writeUInt16LE(NLM_F_REQUEST | NLM_F_ACK, 6);
+  bytes.writeInt32LE(INDEX_PLACEHOLDER, ALIAS_INDEX_AT);
+  bytes.writeUInt16LE(NLA_HDRLEN + len + 1, attrAt);
+  bytes.writeUInt16LE(IFLA_IFALIAS, attrAt + 2);
+  bytes.write(alias, attrAt + NLA_HDRLEN, 'utf8');
+  return new AliasRequest(ns, bytes, operation);
+}
+
+const ALIAS_INDEX_AT = NLMSG_HDRLEN + 4;
+
+class AliasRequest implements PreparedAlias {
+  readonly indexAt = ALIAS_INDEX_AT;
+  constructor(
+    private readonly ns: Namespace,
+    readonly bytes: Buffer,
+    private readonly operation: string,
+  ) {}
+
+  async send(index: number): Promise<void> {
+    this.bytes.writeInt32LE(index, ALIAS_INDEX_AT);
+    await this.ns.route().call(this.bytes, { operation: this.operation, subject: `#${index}` });
+  }
 }
 
 /**

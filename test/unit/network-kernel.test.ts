@@ -37,7 +37,9 @@ describe('the inside request of a connect', () => {
     }
   });
   it('refuses a bad address as the encoders do', () => {
-    for (const cidr of ['172.18.0.300/16', '172.18.0.2/33', 'nonsense']) {
+    // Also after a template of the shape exists (the first address made it).
+    prepareInside({ ns, cidr: '172.18.0.2/16', loopback: false, up: true }, 'test');
+    for (const cidr of ['172.18.0.300/16', '172.18.0.2/33', 'nonsense', '172.18.0.02/16', '172.18.0/16', '172.18.0.2.5/16', '172.18.0.2/', '172.18.0.2/1x', '1722.18.0.2/16', '172.18..2/16', ' 172.18.0.2/16']) {
       expect(() => prepareInside({ ns, cidr, loopback: false, up: true }, 'test')).toThrow();
     }
   });
@@ -81,11 +83,16 @@ describe('the host request of a connect', () => {
 describe('the tag request of a connect', () => {
   it('is the encoders\' RTM_NEWLINK with IFLA_IFALIAS, the index left to fill in', () => {
     const ns = Namespace.current();
-    const w = new Writer(320);
-    writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: 0x7fffffff }, attrs: { ifalias: 'nw1e:abc' } });
-    const p = prepareAlias(ns, 'nw1e:abc', 'test');
-    expect(p.bytes.toString('hex')).toBe(w.finish().toString('hex'));
-    expect(p.bytes.readInt32LE(p.indexAt)).toBe(0x7fffffff);
+    // Every padding (the alias's length mod 4), multi-byte UTF-8, the longest alias the kernel takes.
+    for (const alias of ['nw1e:abc', 'nw1e:abcd', 'nw1e:ab', 'nw1e:a', '', 'nw1e n=caf\u00e9', 'x'.repeat(255)]) {
+      const w = new Writer(320);
+      writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: 0x7fffffff }, attrs: { ifalias: alias } });
+      const p = prepareAlias(ns, alias, 'test');
+      expect(p.bytes.toString('hex')).toBe(w.finish().toString('hex'));
+      expect(p.bytes.readInt32LE(p.indexAt)).toBe(0x7fffffff);
+    }
     expect(() => prepareAlias(ns, 'x'.repeat(256), 'test')).toThrow(RangeError);
+    expect(() => prepareAlias(ns, '\u00e9'.repeat(128), 'test')).toThrow(RangeError);
+    expect(() => prepareAlias(ns, 5 as never, 'test')).toThrow(RangeError);
   });
 });

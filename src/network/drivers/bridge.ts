@@ -14,7 +14,7 @@ import type { Link } from '../../link.js';
 import type { Namespace } from '../../namespace.js';
 import { listRoutes } from '../../route.js';
 import * as validate from '../../validate.js';
-import { addressesByNsid, connectVethEndpoint, deleteGroups, deleteLinks, linksByNsid, prepareAlias, prepareInside, setAlias, type NewNamespace } from '../kernel.js';
+import { addressesByNsid, connectVethEndpoint, deleteGroups, deleteLinks, linksByNsid, prepareAlias, prepareInside, setAlias, type NewNamespace, type VethEndpointRequest } from '../kernel.js';
 import type { Snapshot } from '../state.js';
 import { decodeTag, firewallTags, groupOf, linkNames, macFromIp, pendingOf, randomMac } from '../tags.js';
 import { OptionReader, registerNetworkDriver } from './registry.js';
@@ -101,46 +101,37 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async connect(net: NetworkRecord, req: ConnectRequest): Promise<EndpointState> {
-    const { nsFd: _, nsIdentity: __, ...state } = await this.connectVeth(net, req, req.ns);
-    return { ...state, ns: req.ns };
+    const l = await this.connectVeth(net, req, req.ns);
+    return { tag: req.tag, ns: req.ns, ownsNs: false, hostIndex: l.hostIndex, peerIndex: l.peerIndex, netnsId: l.netnsId, defaultRoute: l.defaultRoute };
   }
 
   /** The namespace is the chain's first step: one pass of the engine thread for the whole container. */
   async connectNew(net: NetworkRecord, req: NewNamespaceConnectRequest): Promise<EndpointState & { nsFd: number; nsIdentity?: Buffer }> {
-    const r = await this.connectVeth(net, req, { sock: req.sock });
-    return { ...r, nsFd: r.nsFd! };
+    const l = await this.connectVeth(net, req, { sock: req.sock });
+    return { tag: req.tag, ownsNs: false, hostIndex: l.hostIndex, peerIndex: l.peerIndex, netnsId: l.netnsId, defaultRoute: l.defaultRoute, nsFd: l.nsFd!, nsIdentity: l.nsIdentity };
   }
 
-  private async connectVeth(net: NetworkRecord, req: Omit<ConnectRequest, 'ns'>, container: Namespace | NewNamespace): Promise<EndpointState & { nsFd?: number; nsIdentity?: Buffer }> {
+  /** Host end, inside configuration and tag in one pass of the engine thread (connectVethEndpoint). */
+  private connectVeth(net: NetworkRecord, req: Omit<ConnectRequest, 'ns'>, container: Namespace | NewNamespace): ReturnType<typeof connectVethEndpoint> {
     const { ns } = net;
     const { operation, tag } = req;
     if (!net.link) throw new Error(`${operation}: network ${net.name} has no bridge`);
-    const hostName = linkNames.hostVeth(tag.id);
-    const mtu = this.mtu(net);
-    const host = {
+    const host: VethEndpointRequest = {
       host: ns,
       container,
-      hostName,
+      hostName: linkNames.hostVeth(tag.id),
       ifname: req.ifname,
       mac: req.mac ?? macFromIp(req.ip!),
       group: groupOf(net.slot, 'endpoints'),
       master: net.link.index,
-      ...(mtu ? { mtu } : {}),
       pendingTag: pendingOf(req.tagText),
     };
-    const inside = prepareInside(
-      {
-        ...('sock' in container ? { sock: container.sock } : { ns: container }),
-        cidr: `${req.ip}/${net.prefixLength}`,
-        gateway: req.defaultRoute && net.gateway !== undefined && !net.internal ? net.gateway : undefined,
-        loopback: req.loopback,
-        up: true,
-      },
-      operation,
-    );
-    // Host end, inside configuration and tag in one pass of the engine thread.
-    const links = await connectVethEndpoint(host, inside, prepareAlias(ns, req.tagText, operation), operation);
-    return { tag, ownsNs: false, hostIndex: links.hostIndex, peerIndex: links.peerIndex, netnsId: links.netnsId, defaultRoute: links.defaultRoute, nsFd: links.nsFd, nsIdentity: links.nsIdentity };
+    const mtu = this.mtu(net);
+    if (mtu) host.mtu = mtu;
+    const cidr = `${req.ip}/${net.prefixLength}`;
+    const gateway = req.defaultRoute && net.gateway !== undefined && !net.internal ? net.gateway : undefined;
+    const inside = prepareInside('sock' in container ? { sock: container.sock, cidr, gateway, loopback: req.loopback, up: true } : { ns: container, cidr, gateway, loopback: req.loopback, up: true }, operation);
+    return connectVethEndpoint(host, inside, prepareAlias(ns, req.tagText, operation), operation);
   }
 
   async disconnect(net: NetworkRecord, endpoints: EndpointState[], opts: { operation: string; all: boolean }): Promise<void> {
