@@ -38,9 +38,13 @@ constexpr int kMaxDumpRetries = 8;
 // and halves after a long idle gap, so a loop that awaits heavy JS work is
 // caught and an idle process burns at most one short window per burst. The
 // poll yields the CPU each turn, so the JS thread about to submit is never
-// kept off a core. NETWEAVE_SPIN_US fixes the window instead.
+// kept off a core. NETWEAVE_SPIN_US fixes the window instead. The ceiling
+// covers a container connect's turnaround (~200 µs of JS, with a tail past
+// 300 µs on this VM): with a 300 µs ceiling every long gap halved the window
+// and the median connect woke the engine (22–32 µs in the submitting call,
+// ~30 µs more before the engine ran).
 constexpr int64_t kSpinMin = 10'000;
-constexpr int64_t kSpinMax = 300'000;
+constexpr int64_t kSpinMax = 600'000;
 
 int64_t FixedSpin() {
   static const int64_t v = [] {
