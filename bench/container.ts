@@ -12,7 +12,7 @@ import { Namespace } from '../src/namespace.js';
 import { defaultNetwork, removeNetwork, closeNetworks, type Endpoint, type Network } from '../src/network/index.js';
 import { getLink } from '../src/link.js';
 import { connectVethEndpoint, deleteGroups, prepareAlias, prepareInside } from '../src/network/kernel.js';
-import { encodeTag, groupOf, linkNames, macFromIp, pendingOf, randomId } from '../src/network/tags.js';
+import { encodeTag, groupOf, linkNames, macFromIp, randomId } from '../src/network/tags.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -201,7 +201,7 @@ class NetweaveSide {
       const tagText = encodeTag({ kind: 'e', id, network: net.id, name: id.slice(0, 12), aliases: [], ifname: 'eth0', ip });
       const inside = prepareInside({ ns: c, cidr: `${ip}/16`, gateway: '172.18.0.1', loopback: false, up: true }, 'bench');
       await connectVethEndpoint(
-        { host, container: c, hostName: linkNames.hostVeth(id), ifname: 'eth0', mac: macFromIp(ip), group: groupOf(slot, 'endpoints'), master: brIdx, pendingTag: pendingOf(tagText) },
+        { host, container: c, hostName: linkNames.hostVeth(id), ifname: 'eth0', mac: macFromIp(ip), group: groupOf(slot, 'endpoints'), master: brIdx },
         inside,
         prepareAlias(host, tagText, 'bench'),
         'bench',
@@ -399,7 +399,7 @@ const bench: Bench = {
           .join(', ')}`,
         `netweave connect steps, median µs: ${Object.entries(nw.steps)
           .map(([k, v]) => `${k} ${v.median.toFixed(0)}`)
-          .join(', ')} (connect = one engine chain: host request [veth + attach + up + pending tag] → container request [up + addr + route] → commit tag)`,
+          .join(', ')} (connect = one engine chain: host request [veth + attach + up] → container request [up + addr + route] → commit tag)`,
         `ip per step: 7 processes per container (netns add, link add, master, up, eth0 up, addr, route), ${IP_PER_STEP} containers`,
       ],
       raw: { c: cRuns, netweave: nw, interleaved: paired, ipPerStepUs: perStep, ipBatchUs: batch },

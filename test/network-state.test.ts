@@ -11,7 +11,7 @@ import { createBridge } from '../src/link-kinds/index.js';
 import { getLink, listLinks } from '../src/link.js';
 import { Namespace } from '../src/namespace.js';
 import { closeNetworks, loadNetworks, pruneNetworks, type Network } from '../src/network/index.js';
-import { configureInside, createVethEndpoint } from '../src/network/kernel.js';
+import { configureInside, createVethEndpoint, setAlias } from '../src/network/kernel.js';
 import { decodeTag, encodeTag, groupOf, linkNames, macFromIp, randomId, type EndpointTag } from '../src/network/tags.js';
 import { ipJson, uniqueName } from './helpers.js';
 import { ask, HOST_IP, NsScope, OUTSIDE_IP, resolveA, tcpServer, world } from './network-helpers.js';
@@ -181,20 +181,23 @@ describe('a process killed in the middle of connects', () => {
   it('the states a kill can leave, made on purpose, are never endpoints and prune removes them', async () => {
     const slot = (net as unknown as { rec: { slot: number } }).rec.slot;
     const bridgeIndex = (await getLink(net.interface!, { ns: host })).index;
-    const half = async (stage: 'created' | 'configured') => {
+    // A connect cut short leaves its host end in the endpoints group without a tag (the tag is its
+    // last step); an older netweave tagged it as pending (nw1p) from the start, which is still understood.
+    const half = async (stage: 'created' | 'configured' | 'pending') => {
       const c = await scope.create('nwc');
       const id = randomId();
-      const ip = `10.41.200.${stage === 'created' ? 1 : 2}`;
-      const tag = { kind: 'e' as const, id, network: net.id, name: id.slice(0, 12), aliases: [], ifname: 'eth0', ip };
+      const ip = `10.41.200.${{ created: 1, configured: 2, pending: 3 }[stage]}`;
       const links = await createVethEndpoint(
-        { host, container: c, hostName: linkNames.hostVeth(id), ifname: 'eth0', mac: macFromIp(ip), group: groupOf(slot, 'endpoints'), master: bridgeIndex, pendingTag: encodeTag({ ...tag, kind: 'p' }) },
+        { host, container: c, hostName: linkNames.hostVeth(id), ifname: 'eth0', mac: macFromIp(ip), group: groupOf(slot, 'endpoints'), master: bridgeIndex },
         'test',
       );
-      if (stage === 'configured') await configureInside({ ns: c, index: links.peerIndex, cidr: `${ip}/16`, gateway: net.gateway, loopback: true, up: true }, 'test');
+      if (stage !== 'created') await configureInside({ ns: c, index: links.peerIndex, cidr: `${ip}/16`, gateway: net.gateway, loopback: true, up: true }, 'test');
+      if (stage === 'pending') await setAlias(host, links.hostIndex, encodeTag({ kind: 'p', id, network: net.id, name: id.slice(0, 12), aliases: [], ifname: 'eth0', ip }), 'test');
       return linkNames.hostVeth(id);
     };
     const a = await half('created');
     const b = await half('configured');
+    const p = await half('pending');
     // A network whose create stopped before its tag: a bridge in a netweave group, untagged.
     const strayBridge = await createBridge({ ns: host, name: uniqueName('nwb'), linkGroup: groupOf(9999, 'infra') });
     // A container whose namespace went away: its endpoint is gone, its published port is left over.
@@ -211,19 +214,20 @@ describe('a process killed in the middle of connects', () => {
     await closeNetworks({ ns: host });
     const reloaded = (await loadNetworks({ ns: host })).find((n) => n.name === 'crash')!;
     const inspect = await reloaded.inspect();
-    expect(inspect.endpoints.map((e) => e.hostInterface)).not.toContain(a);
-    expect(inspect.endpoints.map((e) => e.hostInterface)).not.toContain(b);
-    expect(inspect.incomplete.map((i) => i.link).sort()).toEqual([a, b].sort());
+    for (const l of [a, b, p]) expect(inspect.endpoints.map((e) => e.hostInterface)).not.toContain(l);
+    expect(inspect.incomplete.map((i) => i.link).sort()).toEqual([a, b, p].sort());
+    expect(inspect.incomplete.find((i) => i.link === b)?.ip).toBe('10.41.200.2');
     expect(inspect.endpoints.every((e) => e.healthy)).toBe(true);
-    // The half-made endpoints' addresses are held until pruned.
+    // The addresses the half-made endpoints' containers hold are held until pruned (read from the peer, or the pending tag).
     const c = await scope.create('nwc');
     expect(code(await reloaded.connect(c, { ip: '10.41.200.2' }).catch((e: unknown) => e))).toBe('EADDRINUSE');
+    expect(code(await reloaded.connect(c, { ip: '10.41.200.3' }).catch((e: unknown) => e))).toBe('EADDRINUSE');
 
     const report = await pruneNetworks({ ns: host });
-    expect(report.links.map((l) => l.name).sort()).toEqual([a, b, strayBridge.name].sort());
+    expect(report.links.map((l) => l.name).sort()).toEqual([a, b, p, strayBridge.name].sort());
     if (orphanPort !== undefined) expect(report.ports.map((p) => p.hostPort)).toEqual([orphanPort]);
     const names = (await listLinks({ ns: host })).map((l) => l.name);
-    for (const n of [a, b, strayBridge.name]) expect(names).not.toContain(n);
+    for (const n of [a, b, p, strayBridge.name]) expect(names).not.toContain(n);
     expect((await reloaded.inspect()).incomplete).toEqual([]);
     // Nothing left to prune.
     expect(await pruneNetworks({ ns: host })).toEqual({ links: [], ports: [], masquerades: [], isolations: [] });

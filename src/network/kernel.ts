@@ -95,8 +95,6 @@ export interface VethEndpointRequest {
   group: number;
   master: number;
   mtu?: number;
-  /** The `nw1p` tag: set in the same request, so the link never exists untagged. */
-  pendingTag: string;
 }
 
 /** A namespace that does not exist yet: created by the first step of connect's chain, with `sock` (NetlinkSocket.reserve) inside it. */
@@ -115,7 +113,7 @@ export interface VethEndpointLinks {
 /**
  * One request on the host namespace's socket:
  *   ip link add <hostName> group G master <bridge> type veth peer name <ifname> netns <C> address <mac> group G
- *   ip link set dev <hostName> up alias <pending tag>
+ *   ip link set dev <hostName> up
  * The create is echoed (NLM_F_ECHO), which gives the container end's index
  * (IFLA_LINK) without a lookup.
  */
@@ -137,18 +135,15 @@ function vethSubject(r: VethEndpointRequest): string {
 export function writeVethEndpoint(r: VethEndpointRequest, at?: { nsFd: number }): Buffer {
   if (!isMac(r.mac)) throw new TypeError(`mac must be a MAC address like 02:42:ac:11:00:02, got ${JSON.stringify(r.mac)}`);
   // Both messages are the same for every endpoint of a network but for the
-  // host name, the MAC, the namespace fd and the pending tag: copied from a
-  // template of their shape, those written in.
+  // host name, the MAC and the namespace fd: copied from a template of their
+  // shape, those written in.
   const key = `${Buffer.byteLength(r.hostName)}|${r.ifname}|${r.mtu ?? ''}|${r.master}|${r.group}`;
   let t = hostTemplates.get(key);
   if (!t) {
     if (hostTemplates.size >= 64) hostTemplates.clear();
     hostTemplates.set(key, (t = hostTemplate(r)));
   }
-  const tagLen = Buffer.byteLength(r.pendingTag);
-  const tagAttr = NLA_HDRLEN + tagLen + 1;
-  const end = t.bytes.length;
-  const b = Buffer.allocUnsafe(end + ((tagAttr + 3) & ~3));
+  const b = Buffer.allocUnsafe(t.bytes.length);
   t.bytes.copy(b);
   b.write(r.hostName, t.nameAt, 'utf8');
   b.write(r.hostName, t.upNameAt, 'utf8');
@@ -156,22 +151,15 @@ export function writeVethEndpoint(r: VethEndpointRequest, at?: { nsFd: number })
   b.writeUInt32LE('sock' in r.container ? 0 : nsFdOf(r.container), t.nsFdAt);
   // A namespace the chain creates: its fd is patched in (at.nsFd: where).
   if (at) at.nsFd = t.nsFdAt;
-  // The up message's last attribute: the pending tag.
-  b.writeUInt16LE(tagAttr, end);
-  b.writeUInt16LE(IFLA_IFALIAS, end + 2);
-  b.write(r.pendingTag, end + NLA_HDRLEN, 'utf8');
-  b.fill(0, end + NLA_HDRLEN + tagLen);
-  b.writeUInt32LE(b.length - t.upAt, t.upAt);
   return b;
 }
 
 interface HostTemplate {
-  /** The create message, then the up message without its IFLA_IFALIAS. */
+  /** The create message, then the up message. */
   bytes: Buffer;
   nameAt: number;
   macAt: number;
   nsFdAt: number;
-  upAt: number;
   upNameAt: number;
 }
 
@@ -204,11 +192,12 @@ function hostTemplate(r: VethEndpointRequest): HostTemplate {
   w.endNest(li);
   w.end(m);
   // Up in a second message: enslaved first, then up, is cheaper for the kernel than up, then enslaved.
-  const upAt = w.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
+  const up = w.begin(RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK);
   writeIfinfomsg(w, { flags: IFF_UP, change: IFF_UP });
   const upNameAt = w.off + NLA_HDRLEN;
   w.string(IFLA_IFNAME, r.hostName);
-  return { bytes: Buffer.from(w.finish()), nameAt, macAt, nsFdAt, upAt, upNameAt };
+  w.end(up);
+  return { bytes: Buffer.from(w.finish()), nameAt, macAt, nsFdAt, upNameAt };
 }
 
 /** The links a host request made, or its error (after removing what it made). */

@@ -14,7 +14,7 @@ import { deleteLinks } from './kernel.js';
 import { checkDnsName, Network, type EndpointRecord } from './network.js';
 import { scan, scanForeign, type Snapshot } from './state.js';
 import { DEFAULT_NETWORK } from './drivers/bridge.js';
-import { encodeTag, firewallTags, groupOf, GROUP_SLOTS, preferredSlot, randomId, slotOfGroup, type NetworkTag } from './tags.js';
+import { encodeTag, firewallTags, groupOf, GROUP_SLOTS, linkNames, preferredSlot, randomId, slotOfGroup, type NetworkTag } from './tags.js';
 
 export interface CreateNetworkOptions {
   /** `docker network create NAME`: letters, digits, '_', '.', '-'. "bridge" makes the default network. */
@@ -165,7 +165,7 @@ export class NetworkManager {
    */
   async refresh(operation = 'loadNetworks', opts: { foreign?: boolean } = {}): Promise<Snapshot> {
     const since = this.clock;
-    const snap = await scan(this.ns, { operation });
+    const snap = await scan(this.ns, { operation, since });
     // Endpoints that live only inside containers (macvlan, ipvlan) are looked for in every
     // namespace of the machine: only when asked (load, inspect, prune, remove), not for listing.
     const foreign = new Set<string>();
@@ -355,10 +355,12 @@ export class NetworkManager {
     return this.lock.run(async () => {
       const snap = await this.refresh(operation, { foreign: true });
       const report: PruneReport = { links: [], ports: [], masquerades: [], isolations: [] };
+      // Connects under way while the snapshot was read (or since) are work in progress, not leftovers.
       const inflight = new Set<string>();
-      for (const n of this.networks.values()) for (const id of n.inflightIds) inflight.add(id);
+      for (const n of this.networks.values()) for (const id of n.underWay(snap.since)) inflight.add(id);
+      const underWayLinks = new Set([...inflight].flatMap((id) => [linkNames.hostVeth(id), linkNames.stackedTemp(id)]));
       const busySlots = new Set(this.creating.values());
-      const doomed = snap.strays.filter((s) => !busySlots.has(slotOfGroup(s.link.group)?.slot ?? -1));
+      const doomed = snap.strays.filter((s) => !busySlots.has(slotOfGroup(s.link.group)?.slot ?? -1) && !underWayLinks.has(s.link.name));
       for (const [, list] of snap.endpoints) {
         for (const t of list) if (t.tag.kind === 'p' && !inflight.has(t.tag.id) && snap.networks.has(t.tag.network)) doomed.push({ link: t.link, reason: 'connect did not finish (no commit tag)' });
       }

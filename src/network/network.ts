@@ -14,7 +14,7 @@ import { namespaceId } from './kernel.js';
 import type { NetworkManager } from './manager.js';
 import { parsePortSpec, type PortMapping } from './portspec.js';
 import type { Snapshot, Tagged } from './state.js';
-import { decodeTag, encodeTag, firewallTags, groupOf, macFromIp, randomId, type EndpointTag, type NetworkTag } from './tags.js';
+import { decodeTag, encodeTag, firewallTags, groupOf, linkNames, macFromIp, randomId, type EndpointTag, type NetworkTag } from './tags.js';
 import { listLinks } from '../link.js';
 
 /** Where to connect: a Namespace, a process id (its namespace), or a /run/netns name. */
@@ -672,14 +672,18 @@ export class Network {
       }),
     );
     const incomplete: IncompleteEndpoint[] = [];
+    const underWay = this.underWay(snap.since);
     for (const t of this.impl.endpointsOf(this.rec, snap) as (Tagged<EndpointTag> & { ns?: Namespace })[]) {
-      if (t.tag.kind === 'p' && !this.inflightIds.has(t.tag.id)) {
+      if (t.tag.kind === 'p' && !underWay.has(t.tag.id)) {
         incomplete.push({ link: t.link.name, name: t.tag.name, ...(t.tag.ip ? { ip: t.tag.ip } : {}), reason: 'connect did not finish (no commit tag)' });
       }
     }
+    const underWayLinks = new Set([...underWay].flatMap((id) => [linkNames.hostVeth(id), linkNames.stackedTemp(id)]));
     for (const s of snap.strays) {
       const g = s.link.group;
-      if (g === this.group('endpoints') || g === this.group('scratch')) incomplete.push({ link: s.link.name, reason: s.reason });
+      if ((g === this.group('endpoints') || g === this.group('scratch')) && !underWayLinks.has(s.link.name)) {
+        incomplete.push({ link: s.link.name, ...(s.peerAddresses?.length ? { ip: s.peerAddresses[0] } : {}), reason: s.reason });
+      }
     }
     const details = this.impl.details ? await this.impl.details(this.rec, snap) : undefined;
     return {
@@ -726,6 +730,25 @@ export class Network {
     return this.manager.remove(this, opts);
   }
 
+  /** Holds what the peers of this network's half-made endpoints hold (until prune removes them). */
+  private reserveStrays(pool: AddressPool, snap: Snapshot): void {
+    const group = this.group('endpoints');
+    for (const s of snap.strays) if (s.link.group === group) for (const ip of s.peerAddresses ?? []) reserve(pool, ip);
+  }
+
+  /**
+   * @internal Endpoint ids of the connects this process had under way while
+   * a snapshot was read (started at the manager's clock `since`): in flight
+   * now, or finished since. What such a snapshot shows of them — a host end
+   * without its tag, or with a pending one — is work in progress, not a
+   * leftover.
+   */
+  underWay(since: number): Set<string> {
+    const ids = new Set(this.inflightIds);
+    for (const r of this.eps.values()) if (r.born > since) ids.add(r.state.tag.id);
+    return ids;
+  }
+
   /** @internal Brings the endpoints in line with a snapshot: new ones adopted, vanished ones forgotten, ports attached. */
   reconcile(snap: Snapshot, since: number, foreignScanned: boolean): void {
     const link = snap.networks.get(this.id)?.link;
@@ -736,6 +759,7 @@ export class Network {
         const pool = newPool({ subnet: this.rec.subnet, gateway: this.gateway, ipRange: this.ipRange });
         for (const r of this.eps.values()) if (r.state.tag.ip) reserve(pool, r.state.tag.ip);
         for (const ip of this.inflightIps) reserve(pool, ip);
+        this.reserveStrays(pool, snap);
         (this.rec as { pool?: AddressPool }).pool = pool;
       }
       return;
@@ -746,6 +770,7 @@ export class Network {
       for (const f of found) if (f.tag.ip) reserve(pool, f.tag.ip);
       for (const ip of this.inflightIps) reserve(pool, ip);
       for (const r of this.eps.values()) if (r.born > since && r.state.tag.ip) reserve(pool, r.state.tag.ip);
+      this.reserveStrays(pool, snap);
       (this.rec as { pool?: AddressPool }).pool = pool;
     }
     const seen = new Set<string>();

@@ -8,6 +8,7 @@ import { listAddresses, type Address } from '../address.js';
 import { listIsolations, listMasquerades, listPublishedPorts, type Isolation, type Masquerade, type PublishedPort } from '../firewall/index.js';
 import { listLinks, type Link } from '../link.js';
 import { Namespace, NETNS_RUN_DIR } from '../namespace.js';
+import { addressesByNsid } from './kernel.js';
 import { decodeTag, slotOfGroup, type AuxTag, type EndpointTag, type NetworkTag } from './tags.js';
 
 export interface Tagged<T> {
@@ -21,6 +22,12 @@ export interface Stray {
   reason: string;
   /** The namespace it lives in when not the host's. */
   ns?: Namespace;
+  /**
+   * A veth end in an endpoints group without a tag is a connect cut short
+   * before its commit: the IPv4 addresses its peer holds (read through the
+   * peer's namespace id), which the network's pool keeps until prune.
+   */
+  peerAddresses?: string[];
 }
 
 export interface Snapshot {
@@ -38,6 +45,8 @@ export interface Snapshot {
   foreign: Map<string, (Tagged<EndpointTag> & { ns: Namespace })[]>;
   /** netweave's links that no complete network or endpoint accounts for. */
   strays: Stray[];
+  /** The manager's clock when the scan began: what was made after it may be missing, or half-made, here. */
+  since: number;
   /** The host namespace's IPv4 addresses (subnet choice, gateway checks). */
   addresses: Address[];
   ports: PublishedPort[];
@@ -49,6 +58,8 @@ export interface ScanOptions {
   /** Read the firewall's entries too (default true). */
   firewall?: boolean;
   operation: string;
+  /** The manager's clock now (Snapshot.since). */
+  since?: number;
 }
 
 /** Reads the host namespace: links (one dump), IPv4 addresses (one dump), and the firewall's entries. */
@@ -71,6 +82,7 @@ export async function scan(ns: Namespace, opts: ScanOptions): Promise<Snapshot> 
     endpoints: new Map(),
     foreign: new Map(),
     strays: [],
+    since: opts.since ?? 0,
     addresses,
     ports,
     masquerades,
@@ -90,6 +102,13 @@ export async function scan(ns: Namespace, opts: ScanOptions): Promise<Snapshot> 
     else push(snap.endpoints, tag.network, { tag, link });
   }
   for (const link of untagged) snap.strays.push({ link, reason: 'in a netweave interface group without a tag (a create or connect that did not finish)' });
+  await Promise.all(
+    snap.strays.map(async (s) => {
+      if (s.link.linkNetnsId === undefined || s.link.alias !== undefined || slotOfGroup(s.link.group)?.role !== 'endpoints') return;
+      const held = await addressesByNsid(ns, s.link.linkNetnsId, opts.operation).catch(() => []);
+      s.peerAddresses = held.filter((a) => a.ifindex === s.link.link).map((a) => a.address);
+    }),
+  );
   for (const [id, list] of snap.aux) {
     if (!snap.networks.has(id)) for (const t of list) snap.strays.push({ link: t.link, reason: `belongs to network ${id}, which does not exist` });
   }

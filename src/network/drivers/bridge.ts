@@ -16,7 +16,7 @@ import { listRoutes } from '../../route.js';
 import * as validate from '../../validate.js';
 import { addressesByNsid, connectVethEndpoint, deleteGroups, deleteLinks, linksByNsid, prepareAlias, prepareInside, setAlias, type NewNamespace, type VethEndpointRequest } from '../kernel.js';
 import type { Snapshot } from '../state.js';
-import { decodeTag, firewallTags, groupOf, linkNames, macFromIp, pendingOf, randomMac } from '../tags.js';
+import { decodeTag, firewallTags, groupOf, linkNames, macFromIp, randomMac } from '../tags.js';
 import { OptionReader, registerNetworkDriver } from './registry.js';
 import type { CheckedOptions, ConnectRequest, DriverContext, DriverFeatures, EndpointState, NetworkDriver, NetworkRecord, NewNamespaceConnectRequest } from './types.js';
 
@@ -124,7 +124,6 @@ export class BridgeDriver implements NetworkDriver {
       mac: req.mac ?? macFromIp(req.ip!),
       group: groupOf(net.slot, 'endpoints'),
       master: net.link.index,
-      pendingTag: pendingOf(req.tagText),
     };
     const mtu = this.mtu(net);
     if (mtu) host.mtu = mtu;
