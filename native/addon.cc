@@ -63,42 +63,54 @@ void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*) {
   if (more) addon->tsfn.NonBlockingCall();
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  napi_value cb, recv;
+  // One call into JS for the whole slice: [kind, id, errno, value] per
+  // completion in a Float64Array, and their data (or holes) in an array.
+  // A chain's completions come in one delivery; each separately cost four
+  // values and a call into JS apiece.
+  napi_value cb, recv, meta_buf, meta, datas;
+  void* raw = nullptr;
+  size_t n = done.size();
   bool ok = napi_get_reference_value(env, addon->on_complete, &cb) == napi_ok && cb != nullptr &&
-            napi_get_undefined(env, &recv) == napi_ok;
-  for (size_t i = 0; ok && i < done.size(); i++) {
+            napi_get_undefined(env, &recv) == napi_ok &&
+            napi_create_arraybuffer(env, n * 4 * sizeof(double), &raw, &meta_buf) == napi_ok &&
+            napi_create_typedarray(env, napi_float64_array, n * 4, meta_buf, 0, &meta) == napi_ok &&
+            napi_create_array_with_length(env, n, &datas) == napi_ok;
+  for (size_t i = 0; ok && i < n; i++) {
     Completion& c = done[i];
     if (c.kind == Completion::kRequest || c.kind == Completion::kTask) addon->Drop(env);
-    napi_value argv[5];
-    ok = napi_create_uint32(env, c.kind, &argv[0]) == napi_ok && napi_create_uint32(env, c.id, &argv[1]) == napi_ok &&
-         napi_create_int32(env, c.err, &argv[2]) == napi_ok &&
-         napi_create_double(env, double(c.value), &argv[3]) == napi_ok;
-    if (!ok) break;
-    if (c.data.empty()) {
-      ok = napi_get_undefined(env, &argv[4]) == napi_ok;
-    } else if (c.data.size() <= kCopyLimit) {
+    double* m = static_cast<double*>(raw) + 4 * i;
+    m[0] = c.kind;
+    m[1] = c.id;
+    m[2] = c.err;
+    m[3] = double(c.value);
+    if (c.data.empty()) continue;
+    napi_value buf;
+    if (c.data.size() <= kCopyLimit) {
       // Small replies are copied: cheaper than an external buffer, whose
       // finalizer costs the GC more than the copy does.
       void* copy;
-      ok = napi_create_buffer_copy(env, c.data.size(), c.data.data(), &copy, &argv[4]) == napi_ok;
+      ok = napi_create_buffer_copy(env, c.data.size(), c.data.data(), &copy, &buf) == napi_ok;
     } else {
       auto* bytes = new std::vector<uint8_t>(std::move(c.data));
       ok = napi_create_external_buffer(
                env, bytes->size(), bytes->data(),
                [](napi_env, void*, void* hint) { delete static_cast<std::vector<uint8_t>*>(hint); }, bytes,
-               &argv[4]) == napi_ok;
+               &buf) == napi_ok;
       if (!ok) {
         // Runtimes that forbid external buffers: copy instead.
         void* copy;
-        ok = napi_create_buffer_copy(env, bytes->size(), bytes->data(), &copy, &argv[4]) == napi_ok;
+        ok = napi_create_buffer_copy(env, bytes->size(), bytes->data(), &copy, &buf) == napi_ok;
         delete bytes;
       }
     }
-    if (!ok) break;
+    ok = ok && napi_set_element(env, datas, uint32_t(i), buf) == napi_ok;
+  }
+  if (ok && n > 0) {
+    napi_value argv[2] = {meta, datas};
     napi_value result;
     // A throwing callback leaves an exception pending: it surfaces as an
     // uncaught exception once this returns.
-    if (napi_call_function(env, recv, cb, 5, argv, &result) != napi_ok) break;
+    (void)napi_call_function(env, recv, cb, 2, argv, &result);
   }
   napi_close_handle_scope(env, scope);
 }
@@ -142,7 +154,7 @@ Task InNs(int nsfd, F fn) {
   return [owned, fn](int home, std::vector<uint8_t>* out) -> int64_t { return fn(home, *owned, out); };
 }
 
-// init(onComplete)
+// init(onComplete): onComplete(meta: Float64Array [kind, id, errno, value]*, data: (Buffer | hole)[]) per delivery
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Addon* a = Get(info);

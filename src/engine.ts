@@ -24,6 +24,26 @@ const subscribers = new Map<number, (data: Buffer | undefined, errno: number) =>
 let nextId = 1;
 let started = false;
 
+/**
+ * A delivery from the engine thread: every completion in it, in order. An
+ * event listener that throws does not keep the rest from being routed (a
+ * request's completion after it would never settle); its error is thrown
+ * again on the next tick, as an uncaught exception like any throwing
+ * EventEmitter listener's — not from inside the addon's callback, where
+ * Node only warns (DEP0168) and drops it.
+ */
+function onDelivery(meta: Float64Array, data: (Buffer | undefined)[]): void {
+  for (let i = 0, k = 0; k < meta.length; i++, k += 4) {
+    try {
+      onComplete(meta[k], meta[k + 1], meta[k + 2], meta[k + 3], data[i]);
+    } catch (e) {
+      process.nextTick(() => {
+        throw e;
+      });
+    }
+  }
+}
+
 function onComplete(kind: CompletionKind, id: number, errno: number, value: number, data: Buffer | undefined): void {
   if (kind === CompletionKind.Event) {
     subscribers.get(id)?.(data, errno);
@@ -114,7 +134,7 @@ export function setPollBudget(us: number): void {
 
 function start(): void {
   if (started) return;
-  const r = native.init(onComplete);
+  const r = native.init(onDelivery);
   if (r < 0) throw new NetlinkError(-r, 'start netlink engine');
   started = true;
 }

@@ -33,9 +33,8 @@ export type NativeTask =
 
 /** Negative numbers returned by synchronous calls are -errno. */
 export interface NativeAddon {
-  init(
-    onComplete: (kind: CompletionKind, id: number, errno: number, value: number, data: Buffer | undefined) => void,
-  ): number;
+  /** onComplete gets each delivery whole: [kind, id, errno, value] per completion in meta, their data (or holes) in data. */
+  init(onComplete: (meta: Float64Array, data: (Buffer | undefined)[]) => void): number;
   openSocket(taskId: number, protocol: number, nsFd: number, groups: number[], rcvbuf: number): number;
   request(handle: number, id: number, bytes: Uint8Array, flags: number): void;
   /**

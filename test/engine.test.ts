@@ -416,6 +416,39 @@ describe('dumps', () => {
 });
 
 describe('addon hazards', () => {
+  it('routes every completion of a delivery even when a listener throws on one of them; the throw surfaces as an uncaught exception', () => {
+    // One delivery holding [ack 1, event 1, ack 2]: the event loop is kept busy while the engine
+    // queues the first create's ack and event, then the second create's ack. The listener throws
+    // on the event; the second create must still settle.
+    const src = (f: string) => JSON.stringify(new URL(`../src/${f}`, import.meta.url).href);
+    const script = `
+      import { Namespace } from ${src('namespace.ts')};
+      import { watch } from ${src('events.ts')};
+      import { createVethPair } from ${src('link-kinds/veth.ts')};
+      import { listLinks } from ${src('link.ts')};
+      let surfaced = 0;
+      process.on('uncaughtException', (e) => { if (e.message !== 'listener') throw e; surfaced++; });
+      const ns = await Namespace.create();
+      await listLinks({ ns });
+      const w = await watch({ ns, links: true });
+      let calls = 0;
+      w.on('link', () => { calls++; throw new Error('listener'); });
+      const busy = (ms) => { const end = Date.now() + ms; while (Date.now() < end); };
+      const first = createVethPair({ name: 'a0', peer: { name: 'b0' }, ns });
+      busy(200);
+      const second = createVethPair({ name: 'a1', peer: { name: 'b1' }, ns });
+      busy(200);
+      const outcome = await Promise.race([Promise.all([first, second]).then(() => 'both settled'), new Promise((r) => setTimeout(() => r('stuck'), 3000))]);
+      console.log(JSON.stringify({ outcome, listened: calls > 0, surfaced: surfaced === calls }));
+      w.close();
+      ns.close();
+      process.exit(0);
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 20_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toEqual({ outcome: 'both settled', listened: true, surfaced: true });
+  });
+
   it('settles every pending request when the socket closes under them', async () => {
     const sock = new NetlinkSocket(NETLINK_ROUTE, ns.nsFd);
     const w = new Writer();
