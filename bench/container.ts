@@ -215,7 +215,7 @@ class NetweaveSide {
 
   /**
    * connectNew and Namespace.create + connect against container.c in serve
-   * mode, in blocks of `block` containers that rotate C → connectNew →
+   * mode, in blocks of `block` containers that rotate C → connectNew → C →
    * two calls (the order turning each round), so the three are sampled in
    * the same seconds: this VM's drift moves C's own median by ±15% between
    * runs, more than the ratio allows. The first container of every block is
@@ -231,17 +231,20 @@ class NetweaveSide {
       return value as string;
     };
     const out = { c: [] as number[], connectNew: [] as number[], connect: [] as number[] };
+    const cBlock = async () => {
+      child.stdin.write(`connect ${block}\n`);
+      const us: number[] = [];
+      for (let i = 0; i < block; i++) us.push(Number(await line()));
+      return us;
+    };
+    // C runs a block for each of netweave's two: both sides then hold as many
+    // containers at every point. A connect's cost grows with the containers
+    // already there (~3–4 µs each here: bridge ports, namespaces), and with
+    // one C block per round netweave held twice C's, ~100 µs more per connect.
     const blocks: [keyof typeof out, () => Promise<number[]>][] = [
-      [
-        'c',
-        async () => {
-          child.stdin.write(`connect ${block}\n`);
-          const us: number[] = [];
-          for (let i = 0; i < block; i++) us.push(Number(await line()));
-          return us;
-        },
-      ],
+      ['c', cBlock],
       ['connectNew', () => timeEach(block, () => this.connectOne(false, 'new'))],
+      ['c', cBlock],
       ['connect', () => timeEach(block, () => this.connectOne(false))],
     ];
     try {
@@ -282,7 +285,7 @@ class NetweaveSide {
 
 /** Connects in flight for the concurrent row. */
 export const CONCURRENT = 8;
-/** Interleaved rounds (C, connectNew, two calls: a block of each), containers per block, rounds between teardowns. */
+/** Interleaved rounds (C, connectNew, C, two calls: a block of each), containers per block, rounds between teardowns. */
 export const ROUNDS = 20;
 export const BLOCK = 11;
 export const TEARDOWN_EVERY = 5;
@@ -346,7 +349,7 @@ const bench: Bench = {
           reference: ms(paired.c.median),
           referenceName: 'C',
           target: { kind: 'max-ratio', value: 1.2, text: '≤ 1.2× C' },
-          note: `the work of container.c (new namespace, veth with its peer born inside, attach, up, address, default route) plus the endpoint tag, in one pass of the engine thread: the namespace is the first step of the chain. C (serve mode), connectNew and Namespace.create + connect alternate: ${perBlock}`,
+          note: `the work of container.c (new namespace, veth with its peer born inside, attach, up, address, default route) plus the endpoint tag, in one pass of the engine thread: the namespace is the first step of the chain. C (serve mode), connectNew and Namespace.create + connect alternate, C with a block for each of netweave's so both hold as many containers: ${perBlock}`,
         },
         {
           metric: `Namespace.create, then connect (two calls), interleaved (median of ${paired.connect.n})`,
