@@ -36,6 +36,10 @@ struct Addon {
   std::unique_ptr<Engine> engine;
   Tsfn tsfn;
   Napi::FunctionReference on_complete;
+  // [kind, id, errno, value] per completion of a delivery, reused: JS reads
+  // it during the call and keeps nothing of it.
+  Napi::Reference<Napi::Float64Array> meta;
+  double* meta_data = nullptr;
   uint32_t next_handle = 1;
   // Requests and tasks in flight plus holds (event subscribers that keep the
   // process alive). While > 0 the thread-safe function is ref'd.
@@ -63,22 +67,22 @@ void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*) {
   if (more) addon->tsfn.NonBlockingCall();
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
-  // One call into JS for the whole slice: [kind, id, errno, value] per
-  // completion in a Float64Array, and their data (or holes) in an array.
-  // A chain's completions come in one delivery; each separately cost four
-  // values and a call into JS apiece.
-  napi_value cb, recv, meta_buf, meta, datas;
-  void* raw = nullptr;
+  // One call into JS for the whole slice: onComplete(meta, count, data),
+  // meta holding [kind, id, errno, value] per completion, data the one
+  // completion's data (or undefined) when count is 1, else an array of them
+  // (holes where none). Each completion separately cost four values and a
+  // call into JS apiece; a chain's come in one delivery.
+  napi_value cb, recv, meta, count, datas = nullptr;
   size_t n = done.size();
-  bool ok = napi_get_reference_value(env, addon->on_complete, &cb) == napi_ok && cb != nullptr &&
-            napi_get_undefined(env, &recv) == napi_ok &&
-            napi_create_arraybuffer(env, n * 4 * sizeof(double), &raw, &meta_buf) == napi_ok &&
-            napi_create_typedarray(env, napi_float64_array, n * 4, meta_buf, 0, &meta) == napi_ok &&
-            napi_create_array_with_length(env, n, &datas) == napi_ok;
+  bool ok = n > 0 && napi_get_reference_value(env, addon->on_complete, &cb) == napi_ok && cb != nullptr &&
+            napi_get_undefined(env, &recv) == napi_ok && napi_get_reference_value(env, addon->meta, &meta) == napi_ok &&
+            napi_create_uint32(env, uint32_t(n), &count) == napi_ok;
+  if (ok && n > 1) ok = napi_create_array_with_length(env, n, &datas) == napi_ok;
+  if (ok && n == 1) ok = napi_get_undefined(env, &datas) == napi_ok;
   for (size_t i = 0; ok && i < n; i++) {
     Completion& c = done[i];
     if (c.kind == Completion::kRequest || c.kind == Completion::kTask) addon->Drop(env);
-    double* m = static_cast<double*>(raw) + 4 * i;
+    double* m = addon->meta_data + 4 * i;
     m[0] = c.kind;
     m[1] = c.id;
     m[2] = c.err;
@@ -103,14 +107,15 @@ void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*) {
         delete bytes;
       }
     }
-    ok = ok && napi_set_element(env, datas, uint32_t(i), buf) == napi_ok;
+    if (!ok) break;
+    if (n == 1) datas = buf;
+    else ok = napi_set_element(env, datas, uint32_t(i), buf) == napi_ok;
   }
-  if (ok && n > 0) {
-    napi_value argv[2] = {meta, datas};
+  if (ok) {
+    napi_value argv[3] = {meta, count, datas};
     napi_value result;
-    // A throwing callback leaves an exception pending: it surfaces as an
-    // uncaught exception once this returns.
-    (void)napi_call_function(env, recv, cb, 2, argv, &result);
+    // Errors of the handlers JS calls are rethrown by JS on a later tick (see src/engine.ts).
+    (void)napi_call_function(env, recv, cb, 3, argv, &result);
   }
   napi_close_handle_scope(env, scope);
 }
@@ -154,12 +159,15 @@ Task InNs(int nsfd, F fn) {
   return [owned, fn](int home, std::vector<uint8_t>* out) -> int64_t { return fn(home, *owned, out); };
 }
 
-// init(onComplete): onComplete(meta: Float64Array [kind, id, errno, value]*, data: (Buffer | hole)[]) per delivery
+// init(onComplete): onComplete(meta, count, data) per delivery (see CallJs)
 Napi::Value Init(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Addon* a = Get(info);
   if (a->engine) return env.Undefined();
   a->on_complete = Napi::Persistent(info[0].As<Napi::Function>());
+  auto meta = Napi::Float64Array::New(env, kMaxPerDelivery * 4);
+  a->meta_data = meta.Data();
+  a->meta = Napi::Persistent(meta);
   a->tsfn = Tsfn::New(env, "netweave", 0, 1, a);
   a->tsfn.Unref(env);
   a->engine = std::make_unique<Engine>([a] { a->tsfn.NonBlockingCall(); });

@@ -32,10 +32,10 @@ let started = false;
  * EventEmitter listener's — not from inside the addon's callback, where
  * Node only warns (DEP0168) and drops it.
  */
-function onDelivery(meta: Float64Array, data: (Buffer | undefined)[]): void {
-  for (let i = 0, k = 0; k < meta.length; i++, k += 4) {
+function onDelivery(meta: Float64Array, count: number, data: Buffer | undefined | (Buffer | undefined)[]): void {
+  for (let i = 0, k = 0; i < count; i++, k += 4) {
     try {
-      onComplete(meta[k], meta[k + 1], meta[k + 2], meta[k + 3], data[i]);
+      onComplete(meta[k], meta[k + 1], meta[k + 2], meta[k + 3], count === 1 ? (data as Buffer | undefined) : (data as (Buffer | undefined)[])[i]);
     } catch (e) {
       process.nextTick(() => {
         throw e;

@@ -33,8 +33,12 @@ export type NativeTask =
 
 /** Negative numbers returned by synchronous calls are -errno. */
 export interface NativeAddon {
-  /** onComplete gets each delivery whole: [kind, id, errno, value] per completion in meta, their data (or holes) in data. */
-  init(onComplete: (meta: Float64Array, data: (Buffer | undefined)[]) => void): number;
+  /**
+   * onComplete gets each delivery whole: [kind, id, errno, value] for each of
+   * its `count` completions in meta (reused: read it during the call), and
+   * their data — the data itself when count is 1, else an array (holes where none).
+   */
+  init(onComplete: (meta: Float64Array, count: number, data: Buffer | undefined | (Buffer | undefined)[]) => void): number;
   openSocket(taskId: number, protocol: number, nsFd: number, groups: number[], rcvbuf: number): number;
   request(handle: number, id: number, bytes: Uint8Array, flags: number): void;
   /**
