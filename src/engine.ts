@@ -586,10 +586,10 @@ export async function settleChain<const S extends readonly AnyStep[]>(steps: S, 
 
 /**
  * Patches as the engine takes them: six u32 per patch (step, from,
- * msgType, attr, field, target), checked against the steps' bytes. A
- * caller that sends chains of one shape flattens its patches once.
+ * msgType, attr, field, target), checked against the steps' bytes (a
+ * caller may pass them so already: see connectVethEndpoint).
  */
-export function flattenPatches(steps: readonly AnyStep[], patches: readonly ChainPatch[]): Uint32Array {
+function flattenPatches(steps: readonly AnyStep[], patches: readonly ChainPatch[]): Uint32Array {
   const flat = new Uint32Array(patches.length * 6);
   for (let k = 0; k < patches.length; k++) {
     const p = patches[k];

@@ -31,14 +31,14 @@ export function sysctlPath(key: string): string {
   return `/proc/sys/${parts.join('/')}`;
 }
 
-// A Namespace dropped without close() gives its descriptor back when
-// collected (its sockets have finalizers of their own).
 /** [st_dev, st_ino] as the engine sends them with a namespace it created (two u64), or undefined (then identity() stats the fd). */
 function identityOf(data: Buffer | undefined): [number, number] | undefined {
   if (!data || data.length !== 16) return undefined;
   return [data.readUInt32LE(0) + data.readUInt32LE(4) * 2 ** 32, data.readUInt32LE(8) + data.readUInt32LE(12) * 2 ** 32];
 }
 
+// A Namespace dropped without close() gives its descriptor back when
+// collected (its sockets have finalizers of their own).
 const fdFinalizer = new FinalizationRegistry<number>((fd) => native.closeFd(fd));
 
 export class Namespace {

@@ -14,7 +14,7 @@ import { deleteLinks } from './kernel.js';
 import { checkDnsName, Network, type EndpointRecord } from './network.js';
 import { scan, scanForeign, type Snapshot } from './state.js';
 import { DEFAULT_NETWORK } from './drivers/bridge.js';
-import { encodeTag, firewallTags, groupOf, GROUP_SLOTS, linkNames, preferredSlot, randomId, slotOfGroup, type NetworkTag } from './tags.js';
+import { encodeTag, endpointLinkNames, firewallTags, groupOf, GROUP_SLOTS, preferredSlot, randomId, slotOfGroup, type NetworkTag } from './tags.js';
 
 export interface CreateNetworkOptions {
   /** `docker network create NAME`: letters, digits, '_', '.', '-'. "bridge" makes the default network. */
@@ -358,7 +358,7 @@ export class NetworkManager {
       // Connects under way while the snapshot was read (or since) are work in progress, not leftovers.
       const inflight = new Set<string>();
       for (const n of this.networks.values()) for (const id of n.underWay(snap.since)) inflight.add(id);
-      const underWayLinks = new Set([...inflight].flatMap((id) => [linkNames.hostVeth(id), linkNames.stackedTemp(id)]));
+      const underWayLinks = endpointLinkNames(inflight);
       const busySlots = new Set(this.creating.values());
       const doomed = snap.strays.filter((s) => !busySlots.has(slotOfGroup(s.link.group)?.slot ?? -1) && !underWayLinks.has(s.link.name));
       for (const [, list] of snap.endpoints) {

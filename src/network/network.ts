@@ -14,7 +14,7 @@ import { namespaceId } from './kernel.js';
 import type { NetworkManager } from './manager.js';
 import { parsePortSpec, type PortMapping } from './portspec.js';
 import type { Snapshot, Tagged } from './state.js';
-import { decodeTag, encodeTag, firewallTags, groupOf, linkNames, macFromIp, randomId, type EndpointTag, type NetworkTag } from './tags.js';
+import { decodeTag, encodeTag, endpointLinkNames, firewallTags, groupOf, macFromIp, randomId, type EndpointTag, type NetworkTag } from './tags.js';
 import { listLinks } from '../link.js';
 
 /** Where to connect: a Namespace, a process id (its namespace), or a /run/netns name. */
@@ -678,7 +678,7 @@ export class Network {
         incomplete.push({ link: t.link.name, name: t.tag.name, ...(t.tag.ip ? { ip: t.tag.ip } : {}), reason: 'connect did not finish (no commit tag)' });
       }
     }
-    const underWayLinks = new Set([...underWay].flatMap((id) => [linkNames.hostVeth(id), linkNames.stackedTemp(id)]));
+    const underWayLinks = endpointLinkNames(underWay);
     for (const s of snap.strays) {
       const g = s.link.group;
       if ((g === this.group('endpoints') || g === this.group('scratch')) && !underWayLinks.has(s.link.name)) {

@@ -83,6 +83,11 @@ export const linkNames = {
   stackedTemp: (epId: string) => `nwt${epId.slice(0, 12)}`,
 };
 
+/** The names the host namespace's links of these endpoints take while they connect (veth host end, stacked link before it moves). */
+export function endpointLinkNames(epIds: Iterable<string>): Set<string> {
+  return new Set([...epIds].flatMap((id) => [linkNames.hostVeth(id), linkNames.stackedTemp(id)]));
+}
+
 /** Docker's classic endpoint MAC: 02:42 followed by the IPv4 address. */
 export function macFromIp(ip: string): string {
   const m = IPV4.exec(ip);
