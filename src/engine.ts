@@ -492,6 +492,13 @@ export interface ChainTask {
   opts: RequestOptions;
   /** The error its failure (an errno) rejects with; default a NetlinkError of opts. */
   fail?: (errno: number) => Error;
+  /**
+   * Sees the task's completion as it arrives, whatever the chain's caller
+   * does with it: what the task hands back even when it fails. It may take
+   * the data (set it to undefined), which then is not in the step's result
+   * (see probeBindStep).
+   */
+  seen?: (r: { errno: number; value: number; data?: Buffer }) => void;
 }
 
 /**
@@ -538,7 +545,12 @@ export function requestChain<const S extends readonly (ChainStep | ChainTask | C
   patches: ChainPatch[] = [],
 ): { [K in keyof S]: Promise<S[K] extends ChainStep ? Reply : TaskResult> } {
   const ids = submitChain(steps, patches);
-  return steps.map((st, i) => wait(ids[i]).then<Reply | TaskResult>((r) => settleStep(st, r))) as never;
+  return steps.map((st, i) =>
+    wait(ids[i]).then<Reply | TaskResult>((r) => {
+      if ('task' in st) st.seen?.(r);
+      return settleStep(st, r);
+    }),
+  ) as never;
 }
 
 type AnyStep = ChainStep | ChainTask | ChainNamespace;
@@ -567,8 +579,11 @@ export function requestChainRaw(steps: readonly AnyStep[], patches: ChainPatch[]
     const out: Done[] = new Array(ids.length);
     let left = ids.length;
     for (let i = 0; i < ids.length; i++) {
+      const st = steps[i];
+      const seen = 'task' in st ? st.seen : undefined;
       pending.set(ids[i], {
         resolve(r) {
+          seen?.(r);
           out[i] = r;
           if (--left === 0) resolve(out);
         },

@@ -28,7 +28,7 @@ export const enum RequestFlag {
  * the step's handle (openTask completes like openSocket's).
  */
 export type NativeTask =
-  | readonly [kind: 1, nsFd: number, family: number, type: number, address: string, port: number, reuseAddress: boolean]
+  | readonly [kind: 1, nsFd: number, family: number, type: number, address: string, port: number, reuseAddress: boolean, spare: number, make: number]
   | readonly [kind: 2, openTask: number, protocol: number];
 
 /** Negative numbers returned by synchronous calls are -errno. */

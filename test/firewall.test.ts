@@ -12,7 +12,7 @@
 //      fd00:18::10
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { writeFileSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -701,6 +701,37 @@ describe('the addresses publishing checks against', () => {
     await view.reload(a);
     expect(view.inNetwork('10.57.0.2')).toBe(true);
     expect(view.isLocal('10.57.0.1')).toBe(true);
+  });
+
+  it('probes with sockets made ahead in the namespace, refuses a bound port through one, and closes them with the handle', async () => {
+    const sockets = () => readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
+      } catch {
+        return false;
+      }
+    }).length;
+    const before = sockets();
+    const a = await scope.create('fwp');
+    await createBridge({ name: 'brp', ns: a, up: true });
+    await addAddress('brp', '10.54.0.1/24', { ns: a });
+    // The first probe enters the namespace and makes spares there; the next ones each use one up.
+    await publishPort({ hostPort: 8080, protocol: 'tcp', to: '10.54.0.2:80', ns: a });
+    const afterFirst = sockets();
+    await publishPort({ hostPort: 8081, protocol: 'tcp', to: '10.54.0.2:80', ns: a });
+    expect(sockets()).toBe(afterFirst - 1);
+    // A spare is a socket of that namespace: a port bound there is refused through it.
+    const server = a.createServer(() => {});
+    await server.listenAsync({ port: 8082 });
+    try {
+      await expect(publishPort({ hostPort: 8082, protocol: 'tcp', to: '10.54.0.2:80', ns: a })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      expect(sockets()).toBe(afterFirst - 2 + 1); // two spares used, the server's socket open
+    } finally {
+      server.close();
+    }
+    await a.delete();
+    await new Promise((r) => setImmediate(r));
+    expect(sockets()).toBe(before);
   });
 
   it('lets a deleted namespace go: the view\'s socket inside it closes with the handle', async () => {
