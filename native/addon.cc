@@ -319,6 +319,17 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
     return info.Env().Undefined();
   }
   std::vector<ChainStep> steps(n);
+  // A chain refused here runs nothing: the spare sockets its later bind
+  // probes were handed are closed (the earlier ones' with their tasks).
+  auto refuse = [&](uint32_t from) {
+    for (uint32_t j = from; j < n; j++) {
+      Napi::Value what = payloads.Get(j);
+      if (what.IsTypedArray()) continue;
+      auto d = what.As<Napi::Array>();
+      if (U32(d.Get(0u)) == kChainBindProbe && I32(d.Get(7u)) >= 0) close(I32(d.Get(7u)));
+    }
+    return info.Env().Undefined();
+  };
   for (uint32_t i = 0; i < n; i++) {
     steps[i].handle = meta[3 * i];
     steps[i].id = meta[3 * i + 1];
@@ -333,7 +344,7 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
       steps[i].protocol = I32(d.Get(2u));
       if (!steps[i].open_id) {
         Napi::TypeError::New(info.Env(), "requestChain: a namespace step needs a task id for its socket").ThrowAsJavaScriptException();
-        return info.Env().Undefined();
+        return refuse(i + 1);
       }
     } else {
       int r = ChainTaskOf(what.As<Napi::Array>(), &steps[i].task);
@@ -341,7 +352,7 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
         Napi::Error e = Napi::Error::New(info.Env(), "requestChain: a task step could not be made");
         e.Set("errno", Napi::Number::New(info.Env(), -r));
         e.ThrowAsJavaScriptException();
-        return info.Env().Undefined();
+        return refuse(i + 1);
       }
     }
   }

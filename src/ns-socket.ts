@@ -7,7 +7,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { runTask, type ChainTask, type RequestOptions } from './engine.js';
 import { check } from './errors.js';
-import { native } from './native.js';
+import { native, type NativeTask } from './native.js';
 import { AF_INET, AF_INET6, ipFamily } from './wire/address.js';
 import type { Namespace } from './namespace.js';
 
@@ -55,22 +55,38 @@ export function probeBindStep(
   opts: RequestOptions,
   fail?: (errno: number) => Error,
 ): ChainTask {
-  const args = probeArgs(ns, family, type, address, port);
-  // A socket made in the namespace by an earlier probe: this one then needs
-  // no namespace switch (see spareSockets). Without one, the probe makes a
-  // few more while it is in the namespace.
-  const spares = spareSockets(ns, args[1], args[2]);
-  const spare = spares.pop();
-  const task = [1, ...args, spare ?? -1, spare === undefined ? SPARES : 0] as const;
-  const step: ChainTask = { task, opts };
-  if (fail) step.fail = fail;
-  if (spare === undefined) {
-    step.seen = (r) => {
-      keepSpares(ns, spares, r.data);
-      r.data = undefined;
-    };
+  return new ProbeStep(ns, probeArgs(ns, family, type, address, port), opts, fail);
+}
+
+class ProbeStep implements ChainTask {
+  readonly fail?: (errno: number) => Error;
+  private readonly spares: number[];
+
+  constructor(
+    private readonly ns: Namespace,
+    private readonly args: ReturnType<typeof probeArgs>,
+    readonly opts: RequestOptions,
+    fail: ((errno: number) => Error) | undefined,
+  ) {
+    if (fail) this.fail = fail;
+    this.spares = spareSockets(ns, args[1], args[2]);
   }
-  return step;
+
+  /**
+   * Read once per submission: a socket made in the namespace by an earlier
+   * probe, handed to this one (it closes it), which then needs no namespace
+   * switch (see spareSockets). Without one, the probe makes a few more
+   * while it is in the namespace, for seen() to keep.
+   */
+  get task(): NativeTask {
+    const spare = this.spares.pop();
+    return [1, ...this.args, spare ?? -1, spare === undefined ? SPARES : 0];
+  }
+
+  readonly seen = (r: { data?: Buffer }): void => {
+    keepSpares(this.ns, this.spares, r.data);
+    r.data = undefined;
+  };
 }
 
 /** How many sockets a probe that has to enter the namespace makes ahead for later ones. */
