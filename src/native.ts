@@ -71,8 +71,6 @@ export interface NativeAddon {
   closeFd(fd: number): number;
   fdIdentity(fd: number): [number, number] | number;
   bind(fd: number, family: number, address: string, port: number, reuseAddress: boolean): number;
-  /** Task: socket in the namespace, bind, close; the value is bind's errno (0: free). */
-  bindProbe(id: number, nsFd: number, family: number, type: number, address: string, port: number, reuseAddress: boolean): number;
   /** Engine counters: sendmsg calls, requests sent, dump retries, handles keeping the loop alive. */
   stats(): { sendmsgs: number; requests: number; dumpRetries: number; active: number };
 }

@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { once } from 'node:events';
-import { runTask, type ChainTask, type RequestOptions } from './engine.js';
+import { requestChainRaw, runTask, type ChainTask, type RequestOptions } from './engine.js';
 import { check } from './errors.js';
 import { native, type NativeTask } from './native.js';
 import { AF_INET, AF_INET6, ipFamily } from './wire/address.js';
@@ -27,12 +27,14 @@ export async function openSocketIn(ns: Namespace, family: 4 | 6, type: 'tcp' | '
  * Whether address:port (default the unspecified address) can be bound in the
  * namespace: 0 when free, else -errno (EADDRINUSE: a socket holds it;
  * EADDRNOTAVAIL: no such local address). TCP binds with SO_REUSEADDR, so
- * connections in TIME_WAIT do not count. The socket is made, bound and
- * closed on the engine thread: no syscall on the event loop's.
+ * connections in TIME_WAIT do not count. The socket (one made ahead in the
+ * namespace when there is one) is bound and closed on the engine thread: no
+ * syscall on the event loop's.
  */
 export async function probeBind(ns: Namespace, family: 4 | 6, type: 'tcp' | 'udp', address: string | undefined, port: number): Promise<number> {
-  const { value } = await runTask('probe bind', (id) => native.bindProbe(id, ...probeArgs(ns, family, type, address, port)));
-  return value ? -value : 0;
+  // A chain of its one step: the same probe, on a spare socket when there is one.
+  const [r] = await requestChainRaw([probeBindStep(ns, family, type, address, port, { operation: 'probe bind' })]);
+  return r.errno ? -r.errno : 0;
 }
 
 /** The native probe's arguments: namespace fd, domain, socket type, address (default: unspecified), port, SO_REUSEADDR (TCP). */
