@@ -100,6 +100,8 @@ const SPARES = 8;
  * switching into the namespace and making a socket there (~11 µs). A socket
  * holds its namespace, so they are closed with the handle (close(),
  * delete()) or when it is collected; the handle holds the namespace anyway.
+ * At most SPARES per kind at a time (for Namespace.current(): as long as
+ * the process runs).
  */
 const spareStore = new WeakMap<Namespace, Map<number, number[]>>();
 const spareFinalizer = new FinalizationRegistry<Map<number, number[]>>((byKind) => closeSpares(byKind));
