@@ -121,12 +121,13 @@ function spareSockets(ns: Namespace, domain: number, type: number): number[] {
   return list;
 }
 
-/** Files the fds a probe made ahead (int32 each); closes them instead if the handle closed meanwhile. */
+/** Files the fds a probe made ahead (int32 each); closes them instead if the handle closed meanwhile, or there are enough. */
 function keepSpares(ns: Namespace, list: number[], data: Buffer | undefined): void {
   if (!data) return;
   for (let off = 0; off + 4 <= data.length; off += 4) {
     const fd = data.readInt32LE(off);
-    if (ns.fd < 0) native.closeFd(fd);
+    // Concurrent probes that found none each made some: keep SPARES at most.
+    if (ns.fd < 0 || list.length >= SPARES) native.closeFd(fd);
     else list.push(fd);
   }
 }
