@@ -732,6 +732,13 @@ describe('the addresses publishing checks against', () => {
     await a.delete();
     await new Promise((r) => setImmediate(r));
     expect(sockets()).toBe(before);
+    // Three probes in one chain, none with a spare: each makes some, and the handle keeps as many as one would.
+    const b = await scope.create('fwp');
+    await createBridge({ name: 'brp', ns: b, up: true });
+    await addAddress('brp', '10.54.0.1/24', { ns: b });
+    await publishPorts([8080, 8081, 8082].map((hostPort) => ({ hostPort, protocol: 'tcp' as const, to: '10.54.0.2:80' })), { ns: b });
+    expect(sockets()).toBe(afterFirst);
+    await b.delete();
   });
 
   it('lets a deleted namespace go: the view\'s socket inside it closes with the handle', async () => {
