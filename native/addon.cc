@@ -148,15 +148,19 @@ int DupNs(int fd) {
   return d < 0 ? -errno : d;
 }
 
-// The task owns the namespace fd (a duplicate): closed when the task is
-// destroyed, whether it ran or was dropped because the environment stopped
-// first.
+// An fd a task owns (-1: none): closed when the task is destroyed, whether
+// it ran or was dropped because the environment stopped first.
+std::shared_ptr<int> OwnedFd(int fd) {
+  return std::shared_ptr<int>(new int(fd), [](int* p) {
+    if (*p >= 0) close(*p);
+    delete p;
+  });
+}
+
+// The task owns the namespace fd (a duplicate).
 template <class F>
 Task InNs(int nsfd, F fn) {
-  auto owned = std::shared_ptr<int>(new int(nsfd), [](int* fd) {
-    if (*fd >= 0) close(*fd);
-    delete fd;
-  });
+  auto owned = OwnedFd(nsfd);
   return [owned, fn](int home, std::vector<uint8_t>* out) -> int64_t { return fn(home, *owned, out); };
 }
 
@@ -241,7 +245,7 @@ int BindTo(int fd, int family, const std::string& address, uint16_t port, bool r
 // namespace, and `make` more while it is there: their fds go to `out`
 // (int32 each), spares for later probes, whatever the probe's outcome.
 int64_t ProbeBind(int home, int nsfd, int spare, int make, int family, int type, const std::string& address, uint16_t port, bool reuse,
-                       std::vector<uint8_t>* out) {
+                  std::vector<uint8_t>* out) {
   if (spare >= 0) {
     int r = BindTo(spare, family, address, port, reuse);
     close(spare);
@@ -281,11 +285,7 @@ int ChainTaskOf(const Napi::Array& d, Task* out) {
   std::string address = d.Get(4u).As<Napi::String>();
   uint16_t port = uint16_t(U32(d.Get(5u)));
   bool reuse = d.Get(6u).As<Napi::Boolean>().Value();
-  // Closed with the task if it never runs (the environment stopped first).
-  auto spare = std::shared_ptr<int>(new int(I32(d.Get(7u))), [](int* fd) {
-    if (*fd >= 0) close(*fd);
-    delete fd;
-  });
+  auto spare = OwnedFd(I32(d.Get(7u)));
   int make = std::max(0, std::min(64, I32(d.Get(8u))));
   int nsfd = DupNs(I32(d.Get(1u)));
   if (nsfd < -1) return nsfd;
@@ -412,20 +412,12 @@ void Submit(const Napi::CallbackInfo& info, Task task) {
 }
 
 // A task that works inside a namespace given by a JS-held fd.
-
 template <class F>
 Napi::Value NsTask(const Napi::CallbackInfo& info, int nsfd_arg, F fn) {
   int nsfd = DupNs(I32(info[nsfd_arg]));
   if (nsfd < -1) return Napi::Number::New(info.Env(), nsfd);
   Submit(info, InNs(nsfd, fn));
   return Napi::Number::New(info.Env(), 0);
-}
-
-
-// netnsCreate(id) -> fd
-Napi::Value NetnsCreate(const Napi::CallbackInfo& info) {
-  Submit(info, [](int home, std::vector<uint8_t>*) -> int64_t { return CreateNetns(home); });
-  return info.Env().Undefined();
 }
 
 // netnsCreateWithSocket(id, openTaskId, protocol) -> socket handle. Task id
@@ -592,7 +584,6 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
       {"closeSocket", CloseSocket},
       {"hold", Hold},
       {"release", Release},
-      {"netnsCreate", NetnsCreate},
       {"netnsCreateWithSocket", NetnsCreateWithSocket},
       {"netnsCreateNamed", NetnsCreateNamed},
       {"netnsDelete", NetnsDelete},

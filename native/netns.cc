@@ -28,10 +28,6 @@ int OpenThreadNetns() {
   return fd < 0 ? -errno : fd;
 }
 
-int CreateNetns(int home) {
-  return CreateNetns(home, [] {});
-}
-
 // Same propagation handling as iproute2's netns_add: make /run/netns a shared
 // mount point (turning it into a mount point first when it is not one), so a
 // delete in one mount namespace unmounts the file everywhere.

@@ -18,9 +18,8 @@ int OpenThreadNetns();
 template <class F>
 int InNetns(int home, int nsfd, F&& fn);
 
-// Creates an anonymous namespace; returns an fd that keeps it alive.
-int CreateNetns(int home);
-// The same, running inside() in the new namespace before switching back.
+// Creates an anonymous namespace, running inside() in it before switching
+// back; returns an fd that keeps it alive.
 template <class F>
 int CreateNetns(int home, F&& inside);
 // Creates /run/netns/<name> the way `ip netns add` does (shared mount

@@ -56,7 +56,6 @@ export interface NativeAddon {
   closeSocket(handle: number): void;
   hold(): void;
   release(): void;
-  netnsCreate(id: number): void;
   /** A namespace (task id: its fd) and an rtnetlink-like socket made inside it (openTaskId, as openSocket); returns the socket's handle. */
   netnsCreateWithSocket(id: number, openTaskId: number, protocol: number): number;
   netnsCreateNamed(id: number, name: string): void;
