@@ -38,8 +38,16 @@ function identityOf(data: Buffer | undefined): [number, number] | undefined {
 }
 
 // A Namespace dropped without close() gives its descriptor back when
-// collected (its sockets have finalizers of their own).
+// collected (its sockets have finalizers of their own), and releases what
+// it held inside the namespace (see holding).
 const fdFinalizer = new FinalizationRegistry<number>((fd) => native.closeFd(fd));
+type Held = Map<symbol, { value: unknown; release(value: unknown): void }>;
+const heldFinalizer = new FinalizationRegistry<Held>((held) => releaseAll(held));
+
+function releaseAll(held: Held): void {
+  for (const { value, release } of held.values()) release(value);
+  held.clear();
+}
 
 export class Namespace {
   /** Descriptor that keeps the namespace alive; -1 once closed. */
@@ -50,7 +58,7 @@ export class Namespace {
   readonly isCurrent: boolean;
   private routeSocket?: NetlinkSocket;
   private netfilterSocket?: NetlinkSocket;
-  private readonly closing: (() => void)[] = [];
+  private held?: Held;
 
   private ident?: [number, number];
 
@@ -181,9 +189,20 @@ export class Namespace {
     return a[0] === b[0] && a[1] === b[1];
   }
 
-  /** @internal Runs fn when this handle closes: what was opened inside the namespace on its behalf (it would keep the namespace alive). */
-  onClose(fn: () => void): void {
-    this.closing.push(fn);
+  /**
+   * @internal Something this handle holds inside its namespace on a
+   * module's behalf (made on first ask, one per key): a socket in there
+   * keeps the namespace alive, so it is released when the handle closes,
+   * or is collected. `release` must not reach this handle.
+   */
+  holding<T>(key: symbol, make: () => T, release: (value: T) => void): T {
+    if (!this.held) {
+      this.held = new Map();
+      heldFinalizer.register(this, this.held, this);
+    }
+    let e = this.held.get(key);
+    if (!e) this.held.set(key, (e = { value: make(), release: release as (value: unknown) => void }));
+    return e.value as T;
   }
 
   /** The rtnetlink socket of this namespace (opened on first use). */
@@ -227,7 +246,11 @@ export class Namespace {
 
   /** Closes the sockets and descriptor this object holds (the namespace itself survives if named or in use). */
   close(): void {
-    for (const fn of this.closing.splice(0)) fn();
+    if (this.held) {
+      heldFinalizer.unregister(this);
+      releaseAll(this.held);
+      this.held = undefined;
+    }
     this.routeSocket?.close();
     this.netfilterSocket?.close();
     this.routeSocket = this.netfilterSocket = undefined;

@@ -103,18 +103,10 @@ const SPARES = 8;
  * At most SPARES per kind at a time (for Namespace.current(): as long as
  * the process runs).
  */
-const spareStore = new WeakMap<Namespace, Map<number, number[]>>();
-const spareFinalizer = new FinalizationRegistry<Map<number, number[]>>((byKind) => closeSpares(byKind));
+const SPARE_SOCKETS = Symbol('spare probe sockets');
 
 function spareSockets(ns: Namespace, domain: number, type: number): number[] {
-  let byKind = spareStore.get(ns);
-  if (!byKind) {
-    const made = new Map<number, number[]>();
-    spareStore.set(ns, made);
-    spareFinalizer.register(ns, made);
-    ns.onClose(() => closeSpares(made));
-    byKind = made;
-  }
+  const byKind = ns.holding(SPARE_SOCKETS, () => new Map<number, number[]>(), closeSpares);
   const key = domain * 16 + type;
   let list = byKind.get(key);
   if (!list) byKind.set(key, (list = []));

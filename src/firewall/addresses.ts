@@ -120,22 +120,9 @@ function keyOf(a: Address): string {
 // A view holds no reference to its handle (its subscription is reachable
 // from the engine's table): a handle dropped without close() closes the
 // view's socket when collected, which would otherwise keep the namespace alive.
-const views = new WeakMap<Namespace, AddressView>();
-const dropped = new FinalizationRegistry<AddressView>((view) => view.close());
+const VIEW = Symbol('address view');
 
 /** The address view of a namespace handle; closed with it. */
 export function addressView(ns: Namespace): AddressView {
-  let v = views.get(ns);
-  if (!v) {
-    const view = new AddressView();
-    views.set(ns, view);
-    dropped.register(ns, view, view);
-    ns.onClose(() => {
-      dropped.unregister(view);
-      view.close();
-      views.delete(ns);
-    });
-    v = view;
-  }
-  return v;
+  return ns.holding(VIEW, () => new AddressView(), (view) => view.close());
 }
