@@ -44,6 +44,7 @@ import {
   NLMSG_HDRLEN,
   NLA_HDRLEN,
   forEachAttr,
+  forEachMessage,
   Writer,
   type Message,
 } from '../wire/netlink.js';
@@ -298,13 +299,7 @@ function allAcked(raw: readonly ChainCompletion[], from: number): boolean {
     if (raw[i].errno) return false;
     const d = raw[i].data;
     if (i < from) continue;
-    if (!d) return false;
-    for (let off = 0; off < d.length; ) {
-      const len = off + NLMSG_HDRLEN <= d.length ? d.readUInt32LE(off) : 0;
-      if (len < NLMSG_HDRLEN || off + len > d.length) return false;
-      if (d.readUInt16LE(off + 4) === NLMSG_ERROR && (len < NLMSG_HDRLEN + 4 || d.readInt32LE(off + NLMSG_HDRLEN) !== 0)) return false;
-      off += (len + 3) & ~3;
-    }
+    if (!d || !forEachMessage(d, (type, at, end) => type !== NLMSG_ERROR || (end - at >= 4 && d.readInt32LE(at) === 0))) return false;
   }
   return true;
 }
@@ -341,13 +336,13 @@ async function vethEndpointOutcome(
 
 /** The echoed RTM_NEWLINK in a reply's bytes, read as echoedLinkOf reads it. */
 function echoedLink(d: Buffer): VethEndpointLinks | undefined {
-  for (let off = 0; off + NLMSG_HDRLEN <= d.length; ) {
-    const len = d.readUInt32LE(off);
-    if (len < NLMSG_HDRLEN || off + len > d.length) return undefined;
-    if (d.readUInt16LE(off + 4) === RTM_NEWLINK) return echoedLinkOf(d.subarray(off + NLMSG_HDRLEN, off + len));
-    off += (len + 3) & ~3;
-  }
-  return undefined;
+  let link: VethEndpointLinks | undefined;
+  forEachMessage(d, (type, at, end) => {
+    if (type !== RTM_NEWLINK) return true;
+    link = echoedLinkOf(d.subarray(at, end));
+    return false;
+  });
+  return link;
 }
 
 /** Just what connect needs of an echoed RTM_NEWLINK: ifi_index, IFLA_LINK, IFLA_LINK_NETNSID (decodeLink reads all of it). */

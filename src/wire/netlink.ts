@@ -85,6 +85,22 @@ export function parseMessages(buf: Buffer): Message[] {
   return out;
 }
 
+/**
+ * Walks the netlink messages in buf without copying them: fn gets each
+ * one's type and the offsets of its payload, and stops the walk by
+ * returning false. Returns false when a length lies (where parseMessages
+ * throws) or fn stopped it, else true.
+ */
+export function forEachMessage(buf: Buffer, fn: (type: number, payloadStart: number, end: number) => boolean | void): boolean {
+  for (let off = 0; off < buf.length; ) {
+    const len = buf.length - off >= NLMSG_HDRLEN ? buf.readUInt32LE(off) : 0;
+    if (len < NLMSG_HDRLEN || len > buf.length - off) return false;
+    if (fn(buf.readUInt16LE(off + 4), off + NLMSG_HDRLEN, off + len) === false) return false;
+    off = align4(off + len);
+  }
+  return true;
+}
+
 export interface RawAttr {
   type: number;
   nested: boolean;

@@ -10,6 +10,7 @@ import {
   NLMSG_ERROR,
   Writer,
   attrs,
+  forEachMessage,
   parseError,
   parseMessages,
 } from '../../src/wire/netlink.js';
@@ -104,6 +105,20 @@ describe('parseMessages / parseError', () => {
     expect(() => parseMessages(hex('2c000000 1200'))).toThrow(NetlinkParseError);
     expect(() => parseMessages(Buffer.concat([hex('ff000000 1200 0100 00000000 00000000'), Buffer.alloc(8)]))).toThrow(/claims 255 bytes/);
     expect(() => parseMessages(hex('08000000 1200 0100 00000000 00000000'))).toThrow(/claims 8 bytes/);
+  });
+
+  it('walks the same messages without copying them, stops when asked, and says when a length lies', () => {
+    const one = Buffer.concat([hex('24000000 0200 0001 01000000 00000000'), ENODEV_PAYLOAD]);
+    const two = Buffer.concat([one, one]);
+    const seen: [number, number, number][] = [];
+    expect(forEachMessage(two, (type, at, end) => void seen.push([type, at, end]))).toBe(true);
+    expect(seen).toEqual(parseMessages(two).map((m) => [m.type, m.payload.byteOffset - two.byteOffset, m.payload.byteOffset - two.byteOffset + m.payload.length]));
+    let calls = 0;
+    expect(forEachMessage(two, () => (calls++, false))).toBe(false);
+    expect(calls).toBe(1);
+    expect(forEachMessage(hex('2c000000 1200'), () => true)).toBe(false);
+    expect(forEachMessage(Buffer.concat([hex('ff000000 1200 0100 00000000 00000000'), Buffer.alloc(8)]), () => true)).toBe(false);
+    expect(forEachMessage(Buffer.alloc(0), () => false)).toBe(true);
   });
 
   it('rejects a short NLMSG_ERROR payload', () => {
