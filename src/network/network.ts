@@ -382,12 +382,8 @@ export class Network {
         ip = this.rec.pool!.allocate(o.ip);
         this.inflightIps.add(ip);
       }
-      const tag: EndpointTag = { kind: 'e', id, network: this.id, name: epName, aliases: o.aliases, ifname, ...(ip !== undefined ? { ip } : {}) };
-      if (ns.name !== undefined) tag.nsName = ns.name;
-      else if (pid !== undefined) tag.pid = pid;
-      if (o.mac !== undefined && (ip === undefined || o.mac !== macFromIp(ip))) tag.mac = o.mac;
-      const tagText = encodeTag(tag, operation); // refuses what would not fit before anything is made
-      const req: ConnectRequest = { operation, ns, tag, tagText, ifname, loopback: o.loopback, defaultRoute, ...(ip !== undefined ? { ip } : {}), ...(o.mac ? { mac: o.mac } : {}) };
+      const req: ConnectRequest = { ...this.connectRequest(id, epName, ifname, ip, defaultRoute, o, operation, ns.name !== undefined ? { nsName: ns.name } : { pid }), ns };
+      const { tag } = req;
       this.inflightIds.add(id);
       // The driver's kernel work is under way once connect() returns its
       // promise (the chain is submitted synchronously): the endpoint's view
@@ -441,12 +437,10 @@ export class Network {
         ip = this.rec.pool!.allocate(o.ip);
         this.inflightIps.add(ip);
       }
-      const ifname = o.ifname ?? 'eth0';
-      const tag: EndpointTag = { kind: 'e', id, network: this.id, name: epName, aliases: o.aliases, ifname, ...(ip !== undefined ? { ip } : {}) };
-      if (o.mac !== undefined && (ip === undefined || o.mac !== macFromIp(ip))) tag.mac = o.mac;
-      const tagText = encodeTag(tag, operation);
+      const base = this.connectRequest(id, epName, o.ifname ?? 'eth0', ip, !this.internal, o, operation, {});
+      const { tag } = base;
       sock = NetlinkSocket.reserve(NETLINK_ROUTE);
-      const req = { operation, sock, tag, tagText, ifname, loopback: o.loopback, defaultRoute: !this.internal, ...(ip !== undefined ? { ip } : {}), ...(o.mac ? { mac: o.mac } : {}) };
+      const req = { ...base, sock };
       this.inflightIds.add(id);
       const state: EndpointState = { tag, ownsNs: false, defaultRoute: req.defaultRoute };
       let view: EndpointView;
@@ -472,6 +466,29 @@ export class Network {
       if (ip !== undefined) this.inflightIps.delete(ip);
       for (const n of claimed) this.connectingNames.delete(n);
     }
+  }
+
+  /**
+   * What the driver is asked to connect, but the namespace: the endpoint's
+   * tag (where the container's namespace is found again: its name or pid)
+   * and its encoding, refused here if it would not fit, before anything is made.
+   */
+  private connectRequest(
+    id: string,
+    name: string,
+    ifname: string,
+    ip: string | undefined,
+    defaultRoute: boolean,
+    o: CheckedConnect,
+    operation: string,
+    where: { nsName?: string; pid?: number },
+  ): Omit<ConnectRequest, 'ns'> {
+    const tag: EndpointTag = { kind: 'e', id, network: this.id, name, aliases: o.aliases, ifname, ...(ip !== undefined ? { ip } : {}) };
+    if (where.nsName !== undefined) tag.nsName = where.nsName;
+    else if (where.pid !== undefined) tag.pid = where.pid;
+    if (o.mac !== undefined && (ip === undefined || o.mac !== macFromIp(ip))) tag.mac = o.mac;
+    const tagText = encodeTag(tag, operation);
+    return { operation, tag, tagText, ifname, loopback: o.loopback, defaultRoute, ...(ip !== undefined ? { ip } : {}), ...(o.mac ? { mac: o.mac } : {}) };
   }
 
   /** Files a connected endpoint and gives it its DNS names; a failure there undoes the endpoint. */
