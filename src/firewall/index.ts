@@ -349,12 +349,14 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
       const size = hi - lo + 1;
       const start = Math.floor(Math.random() * size);
       let found: number | undefined;
+      // Whether hostIp is local is the same for every candidate: asked once, at the first.
+      let local = r.hostIp === undefined || view.isLocal(r.hostIp);
       for (let i = 0; i < size && found === undefined; i++) {
         const port = lo + ((start + i) % size);
         const cand = { family: r.family, protocol: r.protocol, hostPort: port, hostIp: r.hostIp };
         if (clashWith(st.desired, cand) || clashIn(batch, cand)) continue;
         if (bound) {
-          if (r.hostIp !== undefined && !view.isLocal(r.hostIp) && !(await isLocal(ns, view, r.hostIp))) throw bindError(99, operation, { ...r, hostPort: port });
+          if (!local && !(local = await isLocal(ns, view, r.hostIp!))) throw bindError(99, operation, { ...r, hostPort: port });
           if (!takenBy(bound, cand)) found = port;
           continue;
         }
