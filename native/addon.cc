@@ -297,8 +297,10 @@ int ChainTaskOf(const Napi::Array& d, Task* out) {
   return 0;
 }
 
-// requestChain(meta: Uint32Array [handle, id, flags]*, payloads: (bytes | task)[], patches: Uint32Array [step, from, msgType, attr, field, target]*)
+// requestChain(meta: Uint32Array [handle, id, flags]*, payloads: (bytes | task)[], patches: Uint32Array [step, from, msgType, attr, field, target]*, part?, key?, base?)
 // patches: flat groups of six — step, from, msgType, attr, field, target.
+// part (Engine::ChainPart, default whole), key: a chain sent in parts;
+// base: how many steps earlier parts had (patches number steps in the whole chain).
 Napi::Value RequestChain(const Napi::CallbackInfo& info) {
   Addon* a = Ready(info);
   if (!a) return info.Env().Undefined();
@@ -322,6 +324,13 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
     }
     return info.Env().Undefined();
   };
+  uint32_t part = info.Length() > 3 ? U32(info[3]) : Engine::kChainWhole;
+  uint32_t key = info.Length() > 4 ? U32(info[4]) : 0;
+  uint32_t base = info.Length() > 5 ? U32(info[5]) : 0;
+  if (part > Engine::kChainLast || (part != Engine::kChainWhole && !key) || (part <= Engine::kChainOpen && base)) {
+    Napi::TypeError::New(info.Env(), "requestChain: bad part").ThrowAsJavaScriptException();
+    return refuse(0);
+  }
   for (uint32_t i = 0; i < n; i++) {
     steps[i].handle = meta[3 * i];
     steps[i].id = meta[3 * i + 1];
@@ -349,8 +358,8 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
     }
   }
   for (size_t i = 0; i + 6 <= flat.ElementLength(); i += 6) {
-    uint32_t step = flat[i];
-    if (step >= steps.size()) continue;
+    uint32_t step = flat[i] - base;
+    if (flat[i] < base || step >= steps.size()) continue;
     ChainPatch p;
     p.from = uint16_t(flat[i + 1]);
     p.msg_type = uint16_t(flat[i + 2]);
@@ -363,7 +372,7 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
     a->Acquire(info.Env());
     if (steps[i].open_id) a->Acquire(info.Env());  // its socket's completion
   }
-  a->engine->RequestChain(std::move(steps));
+  a->engine->RequestChain(std::move(steps), Engine::ChainPart(part), key);
   return info.Env().Undefined();
 }
 

@@ -117,6 +117,9 @@ struct Engine::Chain {
   std::vector<Completion> held;
   // Completions of other tasks a step did (a namespace step's socket), delivered with the rest.
   std::vector<Completion> extra;
+  uint32_t key = 0;     // in open_chains_ while parts are to come
+  bool open = false;    // more parts to come
+  bool parked = false;  // every step so far done: waits for the next part
 };
 
 namespace {
@@ -263,10 +266,12 @@ void Engine::CloseSocket(uint32_t handle) {
   Submit(std::move(c));
 }
 
-void Engine::RequestChain(std::vector<ChainStep> steps) {
+void Engine::RequestChain(std::vector<ChainStep> steps, ChainPart part, uint32_t key) {
   Command c;
   c.op = Command::kChain;
   c.chain = std::move(steps);
+  c.part = part;
+  c.key = key;
   Submit(std::move(c));
 }
 
@@ -392,6 +397,10 @@ void Engine::Loop() {
   std::vector<uint32_t> handles;
   for (auto& kv : socks_) handles.push_back(kv.first);
   for (uint32_t h : handles) Close(h, ECANCELED);
+  // Chains still waiting for a part end with what they did.
+  std::vector<std::shared_ptr<Chain>> waiting;
+  for (auto& kv : open_chains_) waiting.push_back(kv.second);
+  for (auto& ch : waiting) EndChain(ch, ECANCELED);
   close(home_);
 }
 
@@ -423,9 +432,18 @@ void Engine::Execute(Command& c) {
       break;
     }
     case Command::kChain: {
-      if (c.chain.empty()) break;
+      if (c.part == kChainMore || c.part == kChainLast) {
+        AddToChain(c);
+        break;
+      }
+      if (c.chain.empty() && c.part == kChainWhole) break;
       auto ch = std::make_shared<Chain>();
       ch->steps = std::move(c.chain);
+      if (c.part == kChainOpen) {
+        ch->key = c.key;
+        ch->open = true;
+        open_chains_[c.key] = ch;
+      }
       Advance(ch);
       break;
     }
@@ -774,9 +792,37 @@ void Engine::Finish(Req* r) {
   else EndChain(ch, 0);
 }
 
+// A later part of an open chain: its steps join the chain, which goes on
+// if it was waiting for them. A chain that ended already (a step failed)
+// cancels them; so does one that never was.
+void Engine::AddToChain(Command& c) {
+  auto it = open_chains_.find(c.key);
+  if (it == open_chains_.end()) {
+    auto ch = std::make_shared<Chain>();
+    ch->steps = std::move(c.chain);
+    EndChain(ch, 0);
+    return;
+  }
+  std::shared_ptr<Chain> ch = it->second;
+  for (ChainStep& st : c.chain) ch->steps.push_back(std::move(st));
+  if (c.part == kChainLast) {
+    ch->open = false;
+    open_chains_.erase(it);
+  }
+  if (ch->parked) {
+    ch->parked = false;
+    Advance(ch);
+  }
+}
+
 // Delivers what a chain held, then fails its steps from the first one not
 // sent: with `err` (why it could not go out), the rest with ECANCELED.
 void Engine::EndChain(const std::shared_ptr<Chain>& ch, int err) {
+  if (ch->open) {
+    // Ended before its last part came: that part is cancelled on arrival.
+    ch->open = false;
+    open_chains_.erase(ch->key);
+  }
   size_t done = ch->held.size();
   std::vector<Completion> all = std::move(ch->held);
   ch->held.clear();
@@ -822,7 +868,8 @@ void Engine::Advance(const std::shared_ptr<Chain>& ch) {
     }
   }
   if (i >= ch->steps.size()) {
-    EndChain(ch, 0);
+    if (ch->open) ch->parked = true;
+    else EndChain(ch, 0);
     return;
   }
   ChainStep& st = ch->steps[i];

@@ -112,7 +112,16 @@ class Engine {
   // without error, else it completes with ECANCELED. Saves a round trip to
   // JS per dependent step (a veth, then the configuration inside its peer's
   // namespace, then a tag). All completions arrive together at the end.
-  void RequestChain(std::vector<ChainStep> steps);
+  //
+  // A chain can also be sent in parts (`part`): kChainOpen starts chain `key`
+  // (its first step's id) with more steps to come, kChainMore and kChainLast
+  // add steps to it, the last part ending it. Its first steps run while the
+  // caller builds the rest: a container's namespace is made while JS writes
+  // the requests that go into it. A chain whose open steps are done waits
+  // for the next part; patches name steps by their index in the whole chain.
+  // A part added to a chain that already failed completes with ECANCELED.
+  enum ChainPart : uint8_t { kChainWhole, kChainOpen, kChainMore, kChainLast };
+  void RequestChain(std::vector<ChainStep> steps, ChainPart part = kChainWhole, uint32_t key = 0);
   void RunTask(uint32_t id, Task task);
 
   // Whether the last submission had to wake the I/O thread (it was asleep,
@@ -140,6 +149,8 @@ class Engine {
     uint32_t id = 0;
     uint32_t flags = 0;
     uint32_t open_id = 0;  // kCreateNs: completion of its socket
+    ChainPart part = kChainWhole;  // kChain
+    uint32_t key = 0;              // kChain: the chain a part belongs to
     std::vector<uint8_t> data;
     SocketOptions socket;
     Task task;
@@ -166,6 +177,7 @@ class Engine {
   void Finish(Req* r);
   void Advance(const std::shared_ptr<Chain>& ch);
   void EndChain(const std::shared_ptr<Chain>& ch, int err);
+  void AddToChain(Command& c);
   void FinishBatch(Sock* s, std::vector<Req*>& batch);
   void Complete(Completion c);
   void CompleteAll(std::vector<Completion> cs);
@@ -191,6 +203,7 @@ class Engine {
   // Owned by the I/O thread only.
   std::unordered_map<uint32_t, Sock*> socks_;
   std::vector<Sock*> busy_;  // sockets with requests waiting to be sent
+  std::unordered_map<uint32_t, std::shared_ptr<Chain>> open_chains_;  // by key: chains with parts to come
   uint32_t next_seq_ = 1;
   std::vector<uint8_t> rxbuf_;
   int64_t spin_ns_ = 40'000;  // current post-work poll window

@@ -604,7 +604,7 @@ export async function settleChain<const S extends readonly AnyStep[]>(steps: S, 
  * msgType, attr, field, target), checked against the steps' bytes (a
  * caller may pass them so already: see connectVethEndpoint).
  */
-function flattenPatches(steps: readonly AnyStep[], patches: readonly ChainPatch[]): Uint32Array {
+function flattenPatches(steps: readonly AnyStep[], patches: readonly ChainPatch[], base = 0): Uint32Array {
   const flat = new Uint32Array(patches.length * 6);
   for (let k = 0; k < patches.length; k++) {
     const p = patches[k];
@@ -615,15 +615,16 @@ function flattenPatches(steps: readonly AnyStep[], patches: readonly ChainPatch[
     flat[k * 6 + 4] = p.field;
     flat[k * 6 + 5] = p.target;
   }
-  checkPatches(steps, flat);
+  checkPatches(steps, flat, base);
   return flat;
 }
 
-function checkPatches(steps: readonly AnyStep[], flat: Uint32Array): void {
+/** Patches must name a later step of this part (from `base` on) and an earlier step of the chain. */
+function checkPatches(steps: readonly AnyStep[], flat: Uint32Array, base = 0): void {
   for (let k = 0; k + 6 <= flat.length; k += 6) {
     const step = flat[k];
     const target = steps[step];
-    if (flat[k + 1] >= step || step >= steps.length || !('bytes' in target) || flat[k + 5] + 4 > target.bytes.length) {
+    if (step < base || flat[k + 1] >= step || step >= steps.length || !('bytes' in target) || flat[k + 5] + 4 > target.bytes.length) {
       throw new RangeError(`requestChain: bad patch ${JSON.stringify({ step, from: flat[k + 1], msgType: flat[k + 2], attr: flat[k + 3], field: flat[k + 4], target: flat[k + 5] })}`);
     }
   }
@@ -633,17 +634,125 @@ function settleStep(st: AnyStep, r: Done): Reply | TaskResult | Promise<never> {
   return 'sock' in st ? st.sock.settle(r, st.opts, true) : settleTask(r, st);
 }
 
-/** Checks and submits a chain; the steps' completion ids. */
-function submitChain(steps: readonly AnyStep[], patches: ChainPatch[] | Uint32Array): number[] {
+/** How a part of a chain sent in parts goes to the engine (native ChainPart). */
+const enum ChainPart {
+  Whole = 0,
+  Open = 1,
+  More = 2,
+  Last = 3,
+}
+
+/**
+ * A chain sent in parts ({@link requestChain} otherwise): the first steps
+ * go out at once and run while the caller builds the rest. What saves a
+ * container's connect the JS that writes its requests: the namespace is
+ * made meanwhile, and the engine goes on to the next part as soon as both
+ * are done, without a round trip through JS. Patches name steps by their
+ * index in the whole chain. Every completion arrives in one delivery when
+ * the chain ends, as in requestChainRaw.
+ *
+ * end() must be called, with the last steps or none: the engine holds the
+ * chain (and whatever its steps made, such as a namespace's fd) until
+ * then. A step that fails ends the chain early: the parts sent after it
+ * complete with ECANCELED.
+ */
+export class ChainInParts {
+  /** The steps sent so far, in order (what settleChain takes). */
+  readonly steps: AnyStep[] = [];
+  private readonly out: Done[] = [];
+  private readonly key: number;
+  private left = 0;
+  private ended = false;
+  private resolve!: (raw: Done[]) => void;
+  private readonly done = new Promise<Done[]>((r) => (this.resolve = r));
+
+  /** Sends the first part (at least one step). */
+  constructor(first: readonly AnyStep[], patches: ChainPatch[] | Uint32Array = []) {
+    if (!first.length) throw new RangeError('ChainInParts: the first part needs a step');
+    this.key = this.send(first, patches, ChainPart.Open)[0];
+  }
+
+  /** Whether end() was called. */
+  get isEnded(): boolean {
+    return this.ended;
+  }
+
+  /** Adds steps; more are to come. */
+  add(steps: readonly AnyStep[], patches: ChainPatch[] | Uint32Array = []): void {
+    if (this.ended) throw new Error('ChainInParts: the chain has ended');
+    this.send(steps, patches, ChainPart.More);
+  }
+
+  /**
+   * Adds the last steps (or none) and waits for the whole chain: every
+   * step's answer, in order. If the steps are refused before they go out
+   * (a closed socket, a bad patch), the chain still ends — with what it
+   * did — and this throws.
+   */
+  end(steps: readonly AnyStep[] = [], patches: ChainPatch[] | Uint32Array = []): Promise<Done[]> {
+    if (this.ended) throw new Error('ChainInParts: the chain has ended');
+    this.ended = true;
+    try {
+      this.send(steps, patches, ChainPart.Last);
+    } catch (e) {
+      this.send([], new Uint32Array(0), ChainPart.Last);
+      this.settleIfDone();
+      throw e;
+    }
+    this.settleIfDone();
+    return this.done;
+  }
+
+  /** The answers of the whole chain, once end() was called and it ran. */
+  get answers(): Promise<Done[]> {
+    return this.done;
+  }
+
+  private settleIfDone(): void {
+    if (this.left === 0 && this.ended) this.resolve(this.out);
+  }
+
+  private send(steps: readonly AnyStep[], patches: ChainPatch[] | Uint32Array, part: ChainPart): number[] {
+    const base = this.steps.length;
+    const ids = submitChain(steps, patches, { part, key: part === ChainPart.Open ? 0 : this.key, base, before: this.steps });
+    for (let i = 0; i < ids.length; i++) {
+      const st = steps[i];
+      const seen = 'task' in st ? st.seen : undefined;
+      this.steps.push(st);
+      this.left++;
+      pending.set(ids[i], {
+        resolve: (r) => {
+          seen?.(r);
+          this.out[base + i] = r;
+          this.left--;
+          this.settleIfDone();
+        },
+      });
+    }
+    return ids;
+  }
+}
+
+/** Where a part goes: its chain (key), how many steps came before it, and those steps (what its patches may name). */
+interface PartOf {
+  part: ChainPart;
+  key: number;
+  base: number;
+  before: readonly AnyStep[];
+}
+
+/** Checks and submits a chain (or a part of one); the steps' completion ids. */
+function submitChain(steps: readonly AnyStep[], patches: ChainPatch[] | Uint32Array, partOf?: PartOf): number[] {
   start();
   for (const st of steps) {
     if ('sock' in st) st.sock.assertOpen(st.opts);
     else if ('createNamespace' in st && st.createNamespace.openTask === undefined) throw new TypeError('requestChain: createNamespace takes a socket from NetlinkSocket.reserve, not yet used by a chain');
   }
   // Flat arrays: a few N-API calls for the whole chain, not several per step and per patch.
+  const all = partOf?.base ? [...partOf.before, ...steps] : steps;
   let flat: Uint32Array;
-  if (patches instanceof Uint32Array) checkPatches(steps, (flat = patches));
-  else flat = flattenPatches(steps, patches);
+  if (patches instanceof Uint32Array) checkPatches(all, (flat = patches), partOf?.base);
+  else flat = flattenPatches(all, patches, partOf?.base);
   const ids: number[] = [];
   const meta = new Uint32Array(steps.length * 3);
   const payloads = steps.map((st, i) => {
@@ -659,8 +768,11 @@ function submitChain(steps: readonly AnyStep[], patches: ChainPatch[] | Uint32Ar
     meta[3 * i] = st.createNamespace.handle;
     return [2, st.createNamespace.openTask!, st.createNamespace.protocol] as const;
   });
+  // A part's key is its chain's first id: the open part's own.
+  const key = partOf === undefined ? 0 : partOf.part === ChainPart.Open ? ids[0] : partOf.key;
   try {
-    native.requestChain(meta, payloads, flat);
+    if (partOf === undefined) native.requestChain(meta, payloads, flat);
+    else native.requestChain(meta, payloads, flat, partOf.part, key, partOf.base);
     // The chain owns the reserved sockets' openings now (their completions come with it).
     for (const st of steps) if ('createNamespace' in st) st.createNamespace.openTask = undefined;
   } catch (err) {

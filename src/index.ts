@@ -5,7 +5,7 @@
 export { NetlinkError, NetlinkParseError } from './errors.js';
 export { Namespace, sysctlPath } from './namespace.js';
 export { NamespaceServer, openSocketIn, probeBind, probeBindStep, type ConnectOptions, type DgramOptions, type ListenOptions } from './ns-socket.js';
-export { NetlinkSocket, Subscription, checkAcks, requestChain, requestChainSettled, setPollBudget, withoutPolling, type ChainNamespace, type ChainPatch, type ChainStep, type ChainTask, type Reply, type RequestOptions } from './engine.js';
+export { ChainInParts, NetlinkSocket, Subscription, checkAcks, requestChain, requestChainSettled, setPollBudget, withoutPolling, type ChainNamespace, type ChainPatch, type ChainStep, type ChainTask, type Reply, type RequestOptions } from './engine.js';
 
 // Links (`ip link`), one module per kind.
 export {

@@ -46,7 +46,8 @@ export interface NativeAddon {
    * meta: [handle, id, flags] per step; patches: [step, from, msgType, attr, field, target] each.
    * Throws an Error with errno when a task cannot be made.
    */
-  requestChain(meta: Uint32Array, payloads: (Uint8Array | NativeTask)[], patches: Uint32Array): void;
+  /** part: ChainPart (a chain sent in parts: key, its first step's id; base, the steps of earlier parts). */
+  requestChain(meta: Uint32Array, payloads: (Uint8Array | NativeTask)[], patches: Uint32Array, part?: number, key?: number, base?: number): void;
   /** A socket handle for the socket a chain's namespace step opens. */
   reserveHandle(): number;
   /** Whether the last submission had to wake the engine thread (it was asleep). */

@@ -6,7 +6,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { NetlinkSocket, checkAcks, requestChain, requestChainSettled } from '../src/engine.js';
+import { ChainInParts, NetlinkSocket, checkAcks, requestChain, requestChainSettled, settleChain } from '../src/engine.js';
 import { NetlinkError } from '../src/errors.js';
 import { Namespace } from '../src/namespace.js';
 import { native } from '../src/native.js';
@@ -311,6 +311,103 @@ describe('request chains', () => {
     const before = native.stats();
     expect(() => requestChain([step])).toThrow(expect.objectContaining({ code: 'EBADF', operation: 'closed' }));
     expect(native.stats()).toMatchObject({ requests: before.requests, active: before.active });
+  });
+});
+
+describe('a chain sent in parts', () => {
+  const opts = { operation: 'parts' };
+  const linkJson = (n: Namespace, name: string) => JSON.parse(execFileSync('ip', ['-n', n.name!, '-j', 'link', 'show', name], { encoding: 'utf8' }))[0];
+  const hasLink = (n: Namespace, name: string) => spawnSync('ip', ['-n', n.name!, 'link', 'show', name]).status === 0;
+  function veth(hostName: string, other: Namespace): Buffer {
+    const w = new Writer();
+    writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, {
+      attrs: { ifname: hostName },
+      kind: 'veth',
+      info: { peer: { attrs: { ifname: 'b', netNsFd: nsFdOf(other) } } },
+    });
+    return Buffer.from(w.finish());
+  }
+  function byIndex(attrs: { ifalias?: string }, flags = 0): Buffer {
+    const w = new Writer();
+    writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { index: 0x7fffffff, flags, change: flags }, attrs });
+    return Buffer.from(w.finish());
+  }
+  const peerPatch = (step: number) => ({ step, from: 0, msgType: RTM_NEWLINK, attr: IFLA_LINK, field: IFINFOMSG_LEN, target: NLMSG_HDRLEN + 4 });
+  const untilTrue = async (f: () => boolean) => {
+    for (let i = 0; i < 200 && !f(); i++) await new Promise((r) => setTimeout(r, 5));
+    return f();
+  };
+
+  it('runs the first part at once, waits for the rest, and patches later parts from earlier replies', async () => {
+    const other = await scope.create('parts');
+    const active = native.stats().active;
+    const chain = new ChainInParts([{ sock: ns.route(), bytes: veth('pa0', other), opts }]);
+    // The veth exists while the chain still waits for its other parts.
+    expect(await untilTrue(() => hasLink(ns, 'pa0'))).toBe(true);
+    chain.add([{ sock: other.route(), bytes: byIndex({}, IFF_UP), opts }], [peerPatch(1)]);
+    const raw = await chain.end([{ sock: ns.route(), bytes: byIndex({ ifalias: 'parts' }), opts }], [{ step: 2, from: 0, msgType: RTM_NEWLINK, field: 4, target: NLMSG_HDRLEN + 4 }]);
+    expect(raw.map((r) => r.errno)).toEqual([0, 0, 0]);
+    expect(chain.steps).toHaveLength(3);
+    // What the kernel did: the peer (its index from step 0's echo) is up, the alias is on the host end.
+    expect(linkJson(other, 'b').flags).toContain('UP');
+    expect(linkJson(ns, 'pa0').ifalias).toBe('parts');
+    expect(native.stats().active).toBe(active);
+    await other.delete();
+  });
+
+  it('cancels the parts sent after a step the kernel rejected, and still answers every step', async () => {
+    const other = await scope.create('parts');
+    const chain = new ChainInParts([{ sock: ns.route(), bytes: veth('lo', other), opts }]); // lo exists: EEXIST
+    chain.add([{ sock: other.route(), bytes: byIndex({}, IFF_UP), opts }], [peerPatch(1)]);
+    const raw = await chain.end([{ sock: ns.route(), bytes: byIndex({ ifalias: 'x' }), opts }]);
+    expect(raw).toHaveLength(3);
+    const [first, ...rest] = await settleChain(chain.steps, raw);
+    // Answered, with the kernel's error ack; the later parts not sent.
+    expect(() => checkAcks((first as PromiseFulfilledResult<never>).value, opts)).toThrow(expect.objectContaining({ code: 'EEXIST' }));
+    for (const r of rest) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'ECANCELED' });
+    expect(hasLink(other, 'b')).toBe(false);
+    await other.delete();
+  });
+
+  it('ends a chain whose last part is refused before it goes out, with what its first part did', async () => {
+    const other = await scope.create('parts');
+    const active = native.stats().active;
+    const closed = new NetlinkSocket(NETLINK_ROUTE);
+    closed.close();
+    const chain = new ChainInParts([{ sock: ns.route(), bytes: veth('pa1', other), opts }]);
+    expect(() => chain.end([{ sock: closed, bytes: byIndex({}), opts }])).toThrow(expect.objectContaining({ code: 'EBADF' }));
+    expect(chain.isEnded).toBe(true);
+    const raw = await chain.answers;
+    expect(raw.map((r) => r.errno)).toEqual([0]);
+    expect(hasLink(ns, 'pa1')).toBe(true);
+    expect(native.stats().active).toBe(active);
+    expect(() => chain.end()).toThrow(/ended/);
+    await other.delete();
+  });
+
+  it('refuses a patch into an earlier part or a later step, before sending anything', async () => {
+    const before = native.stats();
+    const chain = new ChainInParts([{ sock: ns.route(), bytes: getLink('lo'), opts }]);
+    const step = { sock: ns.route(), bytes: byIndex({}), opts };
+    try {
+      expect(() => chain.add([step], [{ ...peerPatch(0) }])).toThrow(RangeError);
+      expect(() => chain.add([step], [{ ...peerPatch(2) }])).toThrow(RangeError);
+    } finally {
+      expect((await chain.end()).map((r) => r.errno)).toEqual([0]);
+    }
+    expect(native.stats().requests - before.requests).toBe(1); // the first part's only
+  });
+
+  it('hands over the namespace its first part made when it ends with nothing added', async () => {
+    const fds = openFds();
+    const sock = NetlinkSocket.reserve(NETLINK_ROUTE);
+    const chain = new ChainInParts([{ createNamespace: sock, opts }]);
+    const [made] = await chain.end();
+    expect(made.errno).toBe(0);
+    expect(readdirSync('/proc/self/fd').some((fd) => fd === String(made.value))).toBe(true);
+    native.closeFd(made.value);
+    sock.close();
+    expect(await untilTrue(() => openFds() === fds)).toBe(true);
   });
 });
 
