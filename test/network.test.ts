@@ -466,6 +466,26 @@ describe('connectNew: a container namespace made and connected in one pass', () 
     }
   });
 
+  it('drops the namespace it began making when the driver fails before sending the rest', async () => {
+    const rec = (net as unknown as { rec: { link?: unknown } }).rec;
+    const link = rec.link;
+    const fds = netFds();
+    const active = native.stats().active;
+    rec.link = undefined; // the driver throws "has no bridge" after the namespace's part went out
+    try {
+      await expect(net.connectNew({ name: 'dropped' })).rejects.toThrow(/has no bridge/);
+    } finally {
+      rec.link = link;
+    }
+    expect(netFds()).toBe(fds);
+    expect(native.stats().active).toBe(active);
+    expect(net.endpoints.map((e) => e.name)).not.toContain('dropped');
+    // Its name and address are free again.
+    const e = await net.connectNew({ name: 'dropped' });
+    made.push(e.ns!);
+    expect(net.endpoints.map((x) => x.name)).toContain('dropped');
+  });
+
   it('refuses bad options and a taken name before anything is made', async () => {
     const fds = netFds();
     await expect(net.connectNew({ name: 'fresh1' })).rejects.toMatchObject({ code: 'EEXIST' });

@@ -4,7 +4,7 @@
 // few reads the object API has no call for (namespace ids, another
 // namespace's links and addresses through IFLA_TARGET_NETNSID).
 import { decodeAddress, checkAddAddress, writeAddressRequest, type Address } from '../address.js';
-import { checkAcks, errorFromAck, failedAck, requestChainRaw, settleChain, type ChainCompletion, type ChainNamespace, type ChainStep, type NetlinkSocket, type Reply } from '../engine.js';
+import { ChainInParts, checkAcks, errorFromAck, failedAck, NetlinkSocket, requestChainRaw, settleChain, type ChainCompletion, type ChainStep, type Reply } from '../engine.js';
 import { NetlinkError } from '../errors.js';
 import { native } from '../native.js';
 import { linksFrom, nsFdOf, type Link } from '../link.js';
@@ -43,6 +43,7 @@ import {
   NLMSG_ERROR,
   NLMSG_HDRLEN,
   NLA_HDRLEN,
+  NETLINK_ROUTE,
   forEachAttr,
   forEachMessage,
   Writer,
@@ -98,9 +99,35 @@ export interface VethEndpointRequest {
   mtu?: number;
 }
 
-/** A namespace that does not exist yet: created by the first step of connect's chain, with `sock` (NetlinkSocket.reserve) inside it. */
+/**
+ * A namespace in the making (newNamespace): the first part of a chain sent
+ * in parts creates it, with `sock` inside it, while the caller writes the
+ * requests of its connect — which connectVethEndpoint sends as the chain's
+ * last part. Until then the chain is the caller's: dropNamespace() ends
+ * it and lets go of what it made.
+ */
 export interface NewNamespace {
   sock: NetlinkSocket;
+  chain: ChainInParts;
+}
+
+/** Starts making a namespace (a chain's first part, on the engine thread now). */
+export function newNamespace(operation: string): NewNamespace {
+  const sock = NetlinkSocket.reserve(NETLINK_ROUTE);
+  try {
+    return { sock, chain: new ChainInParts([{ createNamespace: sock, opts: { operation, subject: 'create namespace' } }]) };
+  } catch (e) {
+    sock.close();
+    throw e;
+  }
+}
+
+/** Ends a namespace's chain that nothing was added to, then closes the namespace and its socket. */
+export async function dropNamespace(n: NewNamespace): Promise<void> {
+  if (!n.chain.isEnded) void n.chain.end();
+  const [made] = await n.chain.answers;
+  if (!made.errno) native.closeFd(made.value);
+  n.sock.close();
 }
 
 export interface VethEndpointLinks {
@@ -233,33 +260,47 @@ export async function connectVethEndpoint(
 ): Promise<VethEndpointLinks & { defaultRoute: boolean; nsFd?: number; nsIdentity?: Buffer }> {
   const opts = { operation, subject: vethSubject(r) };
   const at = { nsFd: 0 };
-  const hostBytes = writeVethEndpoint(r, at);
-  const host = r.host.route();
-  const fresh = 'sock' in r.container;
-  // The namespace first, in the same pass: its fd goes into the host request, its socket carries the inside one.
+  const container = r.container;
+  const fresh = 'sock' in container;
+  // The namespace in the making is the chain's step 0: its fd goes into the host request, its socket carries the inside one.
   const first = fresh ? 1 : 0;
-  const insideStep = { sock: inside.sock, bytes: inside.bytes, opts: { operation, subject: inside.subject } };
-  const steps: AnyChainStep[] = fresh
-    ? [{ createNamespace: inside.sock, opts: { operation, subject: 'create namespace' } }, { sock: host, bytes: hostBytes, opts }, insideStep, { sock: host, bytes: commit.bytes, opts }]
-    : [{ sock: host, bytes: hostBytes, opts }, insideStep, { sock: host, bytes: commit.bytes, opts }];
-  // The inside request takes the peer's index (IFLA_LINK of the echoed
-  // link), the tag commit the host end's (its ifi_index); the host request
-  // the new namespace's fd (a step's value: msgType 0).
-  const flat = new Uint32Array((inside.indexAt.length + 1 + first) * 6);
-  let k = 0;
-  const patch = (step: number, from: number, msgType: number, attr: number, field: number, target: number) => {
-    flat[k++] = step;
-    flat[k++] = from;
-    flat[k++] = msgType;
-    flat[k++] = attr;
-    flat[k++] = field;
-    flat[k++] = target;
-  };
-  if (fresh) patch(1, 0, 0, 0, 0, at.nsFd);
-  for (const target of inside.indexAt) patch(first + 1, first, RTM_NEWLINK, IFLA_LINK, IFINFOMSG_LEN, target);
-  patch(first + 2, first, RTM_NEWLINK, 0, 4 /* ifi_index */, commit.indexAt);
+  let steps: ChainStep[];
+  let flat: Uint32Array;
+  try {
+    const hostBytes = writeVethEndpoint(r, at);
+    const host = r.host.route();
+    steps = [{ sock: host, bytes: hostBytes, opts }, { sock: inside.sock, bytes: inside.bytes, opts: { operation, subject: inside.subject } }, { sock: host, bytes: commit.bytes, opts }];
+    // The inside request takes the peer's index (IFLA_LINK of the echoed
+    // link), the tag commit the host end's (its ifi_index); the host request
+    // the new namespace's fd (a step's value: msgType 0).
+    flat = new Uint32Array((inside.indexAt.length + 1 + first) * 6);
+    let k = 0;
+    const patch = (step: number, from: number, msgType: number, attr: number, field: number, target: number) => {
+      flat[k++] = step;
+      flat[k++] = from;
+      flat[k++] = msgType;
+      flat[k++] = attr;
+      flat[k++] = field;
+      flat[k++] = target;
+    };
+    if (fresh) patch(1, 0, 0, 0, 0, at.nsFd);
+    for (const target of inside.indexAt) patch(first + 1, first, RTM_NEWLINK, IFLA_LINK, IFINFOMSG_LEN, target);
+    patch(first + 2, first, RTM_NEWLINK, 0, 4 /* ifi_index */, commit.indexAt);
+  } catch (e) {
+    if (fresh) await dropNamespace(container);
+    throw e;
+  }
   // The chain's completions arrive together: one await for all of them.
-  const raw = await requestChainRaw(steps, flat);
+  let raw: ChainCompletion[];
+  if (!fresh) raw = await requestChainRaw(steps, flat);
+  else {
+    try {
+      raw = await container.chain.end(steps, flat);
+    } catch (e) {
+      await dropNamespace(container);
+      throw e;
+    }
+  }
   const nsFd = fresh && !raw[0].errno ? raw[0].value : undefined;
   // A chain the kernel acknowledged throughout is read straight from its replies.
   const links: (VethEndpointLinks & { defaultRoute?: boolean; nsFd?: number; nsIdentity?: Buffer }) | undefined = allAcked(raw, first) ? echoedLink(raw[first].data!) : undefined;
@@ -271,9 +312,9 @@ export async function connectVethEndpoint(
     }
     return links as VethEndpointLinks & { defaultRoute: boolean };
   }
-  const settled = await settleChain(steps, raw);
-  if (!fresh) return vethEndpointOutcome(r, inside, commit, operation, settled as never);
-  const sock = inside.sock;
+  if (!fresh) return vethEndpointOutcome(r, inside, commit, operation, (await settleChain(steps, raw)) as never);
+  const settled = await settleChain(container.chain.steps, raw);
+  const sock = container.sock;
   if (settled[0].status === 'rejected') {
     sock.close();
     throw settled[0].reason;
@@ -287,8 +328,6 @@ export async function connectVethEndpoint(
     throw e;
   }
 }
-
-type AnyChainStep = ChainStep | ChainNamespace;
 
 /**
  * Whether every request of a chain from step `from` on was answered and

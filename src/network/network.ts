@@ -2,7 +2,7 @@
 // inspect what the kernel really has. Made by createNetwork / found by
 // loadNetworks (index.ts); the kernel objects are its driver's.
 import { publishPorts, unpublishPort, type PublishedPort } from '../firewall/index.js';
-import { NetlinkSocket, withoutPolling } from '../engine.js';
+import { withoutPolling } from '../engine.js';
 import { NETLINK_ROUTE } from '../wire/netlink.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
@@ -10,7 +10,7 @@ import { containerResolvConf, hostNameservers } from './dns.js';
 import type { ConnectRequest, EndpointState, NetworkDriver, NetworkRecord } from './drivers/types.js';
 import { argRange, argType, NetworkError } from './errors.js';
 import { AddressPool, canonicalIp } from './ipam.js';
-import { namespaceId } from './kernel.js';
+import { dropNamespace, namespaceId, newNamespace, type NewNamespace } from './kernel.js';
 import type { NetworkManager } from './manager.js';
 import { parsePortSpec, type PortMapping } from './portspec.js';
 import type { Snapshot, Tagged } from './state.js';
@@ -430,7 +430,7 @@ export class Network {
     const epName = o.name ?? id.slice(0, 12);
     const claimed = this.claimNames(epName, o.aliases, operation);
     let ip: string | undefined;
-    let sock: NetlinkSocket | undefined;
+    let fresh: NewNamespace | undefined;
     let ns: Namespace | undefined;
     try {
       if (this.impl.features.ipam) {
@@ -438,9 +438,11 @@ export class Network {
         this.inflightIps.add(ip);
       }
       const base = this.connectRequest(id, epName, o.ifname ?? 'eth0', ip, !this.internal, o, operation, {});
-      const { tag } = base;
-      sock = NetlinkSocket.reserve(NETLINK_ROUTE);
-      const req = { ...base, sock };
+      // Every check that can refuse is done: the namespace is made on the
+      // engine thread while the driver writes the rest of the connect.
+      fresh = newNamespace(operation);
+      const req = { ...base, fresh };
+      const { tag } = req;
       this.inflightIds.add(id);
       const state: EndpointState = { tag, ownsNs: false, defaultRoute: req.defaultRoute };
       let view: EndpointView;
@@ -448,7 +450,7 @@ export class Network {
         const made = this.impl.connectNew!(this.rec, req);
         view = this.view(state, []);
         const { nsFd, nsIdentity, ...got } = await made;
-        ns = Namespace.adopt(nsFd, sock, nsIdentity);
+        ns = Namespace.adopt(nsFd, fresh.sock, nsIdentity);
         Object.assign(state, got, { ns, ownsNs: false });
       } finally {
         this.inflightIds.delete(id);
@@ -457,9 +459,10 @@ export class Network {
     } catch (e) {
       if (!this.eps.has(id)) {
         if (ip !== undefined) this.rec.pool!.release(ip);
-        // The namespace, or the socket reserved for it: nothing of the container is kept.
+        // The namespace: nothing of the container is kept. A chain the
+        // driver ended, it cleaned up after; one it did not reach is ended here.
         if (ns) ns.close();
-        else sock?.close();
+        else if (fresh && !fresh.chain.isEnded) await dropNamespace(fresh);
       }
       throw e;
     } finally {

@@ -70,7 +70,7 @@ describe('the host request of a connect', () => {
   it('for a namespace the chain creates, says where its fd goes', () => {
     const base = { host: ns, hostName: 'nwv0123456789a', ifname: 'eth0', mac: '02:42:ac:12:00:02', group: 0x6e770004, master: 7 };
     const at = { nsFd: 0 };
-    const bytes = writeVethEndpoint({ ...base, container: { sock: {} as never } }, at);
+    const bytes = writeVethEndpoint({ ...base, container: { sock: {} as never, chain: {} as never } }, at);
     expect(bytes.readUInt32LE(at.nsFd)).toBe(0);
     bytes.writeUInt32LE(nsFdOf(ns), at.nsFd);
     expect(bytes.toString('hex')).toBe(generic({ ...base, container: ns }).toString('hex'));

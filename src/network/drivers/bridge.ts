@@ -107,7 +107,7 @@ export class BridgeDriver implements NetworkDriver {
 
   /** The namespace is the chain's first step: one pass of the engine thread for the whole container. */
   async connectNew(net: NetworkRecord, req: NewNamespaceConnectRequest): Promise<EndpointState & { nsFd: number; nsIdentity?: Buffer }> {
-    const l = await this.connectVeth(net, req, { sock: req.sock });
+    const l = await this.connectVeth(net, req, req.fresh);
     return { tag: req.tag, ownsNs: false, hostIndex: l.hostIndex, peerIndex: l.peerIndex, netnsId: l.netnsId, defaultRoute: l.defaultRoute, nsFd: l.nsFd!, nsIdentity: l.nsIdentity };
   }
 

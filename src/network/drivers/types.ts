@@ -3,7 +3,7 @@
 // the kernel alone. The common work (IPAM, DNS, published ports, tags,
 // validation) is the network layer's; a driver does the links.
 import type { Link } from '../../link.js';
-import type { NetlinkSocket } from '../../engine.js';
+import type { NewNamespace } from '../kernel.js';
 import type { Namespace } from '../../namespace.js';
 import type { AddressPool } from '../ipam.js';
 import type { EndpointTag, NetworkTag } from '../tags.js';
@@ -74,9 +74,14 @@ export interface ConnectRequest {
   defaultRoute: boolean;
 }
 
-/** A connect into a namespace created in the same pass (Network.connectNew): its socket, reserved, stands for it. */
+/**
+ * A connect into a namespace created in the same pass (Network.connectNew):
+ * the namespace in the making stands for it (its chain's first part runs
+ * while the driver writes the rest). The driver ends that chain, or — if it
+ * fails before it does — the caller drops the namespace.
+ */
 export interface NewNamespaceConnectRequest extends Omit<ConnectRequest, 'ns'> {
-  sock: NetlinkSocket;
+  fresh: NewNamespace;
 }
 
 export interface DriverFeatures {
