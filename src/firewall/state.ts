@@ -296,11 +296,28 @@ export class NsState {
   /** Live watchers: with one, a damaged table is restored, not adopted. */
   watchers = 0;
   private tail: Promise<unknown> = Promise.resolve();
+  /** Locked calls not yet settled. */
+  private held = 0;
 
-  /** Runs fn after every earlier locked call of this namespace has finished. */
+  /**
+   * Runs fn after every earlier locked call of this namespace has finished:
+   * at once when none is left (no turn of the microtask queue), else after
+   * the last one queued.
+   */
   locked<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(fn, fn);
-    this.tail = run.catch(() => {});
+    let run: Promise<T>;
+    if (this.held === 0) {
+      try {
+        run = fn();
+      } catch (err) {
+        run = Promise.reject(err);
+      }
+    } else run = this.tail.then(fn, fn);
+    this.held++;
+    const settled = () => {
+      this.held--;
+    };
+    this.tail = run.then(settled, settled);
     return run;
   }
 
