@@ -44,6 +44,7 @@ import {
   NLMSG_HDRLEN,
   NLA_HDRLEN,
   NETLINK_ROUTE,
+  noErrorAck,
   forEachAttr,
   forEachMessage,
   Writer,
@@ -338,7 +339,7 @@ function allAcked(raw: readonly ChainCompletion[], from: number): boolean {
     if (raw[i].errno) return false;
     const d = raw[i].data;
     if (i < from) continue;
-    if (!d || !forEachMessage(d, (type, at, end) => type !== NLMSG_ERROR || (end - at >= 4 && d.readInt32LE(at) === 0))) return false;
+    if (!d || !noErrorAck(d)) return false;
   }
   return true;
 }

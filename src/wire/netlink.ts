@@ -101,6 +101,11 @@ export function forEachMessage(buf: Buffer, fn: (type: number, payloadStart: num
   return true;
 }
 
+/** Whether a reply holds no error ack (an NLMSG_ERROR whose error is not 0) and no length lies. */
+export function noErrorAck(buf: Buffer): boolean {
+  return forEachMessage(buf, (type, at, end) => type !== NLMSG_ERROR || (end - at >= 4 && buf.readInt32LE(at) === 0));
+}
+
 export interface RawAttr {
   type: number;
   nested: boolean;
