@@ -287,7 +287,8 @@ int ChainTaskOf(const Napi::Array& d, Task* out) {
   bool reuse = d.Get(6u).As<Napi::Boolean>().Value();
   auto spare = OwnedFd(I32(d.Get(7u)));
   int make = std::max(0, std::min(64, I32(d.Get(8u))));
-  int nsfd = DupNs(I32(d.Get(1u)));
+  // A probe on a spare socket never enters the namespace: no duplicate of its fd to make and close.
+  int nsfd = *spare >= 0 ? -1 : DupNs(I32(d.Get(1u)));
   if (nsfd < -1) return nsfd;
   *out = InNs(nsfd, [=](int home, int fd, std::vector<uint8_t>* data) -> int64_t {
     int s = *spare;
