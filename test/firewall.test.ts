@@ -662,6 +662,53 @@ describe('in a namespace of its own', () => {
   });
 });
 
+describe('publishPort in one pass (the table known and intact)', () => {
+  async function ready() {
+    const ns = await scope.create('fwq');
+    await createBridge({ name: 'brq', ns, up: true });
+    await addAddress('brq', '10.58.0.1/24', { ns });
+    await publishPort({ hostPort: 8080, protocol: 'tcp', to: '10.58.0.2:80', ns }); // loads the state, sets route_localnet
+    return ns;
+  }
+  const mapElements = (ns: Namespace) => JSON.stringify(nftJson(ns, 'list', 'map', 'inet', 'netweave', 'pub4'));
+
+  it('is planned again when another writer committed meanwhile, and its state ends at the kernel\'s generation', async () => {
+    const ns = await ready();
+    const st = stateOf(ns);
+    const known = st.generation;
+    nft(ns, 'add', 'element', 'inet', 'netweave', 'pub4', '{ udp . 5353 : 10.58.0.3 . 53 }');
+    expect(await getGeneration({ ns })).not.toBe(known);
+    await publishPort({ hostPort: 8081, protocol: 'tcp', to: '10.58.0.2:81', ns });
+    expect((await listPublishedPorts({ ns })).map((p) => `${p.protocol}/${p.hostPort}`)).toEqual(['tcp/8080', 'tcp/8081', 'udp/5353']);
+    expect(st.generation).toBe(await getGeneration({ ns }));
+    // And the next one goes through on that state.
+    await publishPort({ hostPort: 8082, protocol: 'tcp', to: '10.58.0.2:82', ns });
+    expect(st.generation).toBe(await getGeneration({ ns }));
+    expect(mapElements(ns)).toContain('8082');
+  });
+
+  it('refuses a port another writer published meanwhile, leaving that writer\'s element as it was', async () => {
+    const ns = await ready();
+    nft(ns, 'add', 'element', 'inet', 'netweave', 'pub4', '{ tcp . 8090 : 10.58.0.9 . 90 }');
+    const before = mapElements(ns);
+    await expect(publishPort({ hostPort: 8090, protocol: 'tcp', to: '10.58.0.2:80', ns })).rejects.toMatchObject({ code: 'EADDRINUSE', message: expect.stringContaining('already published') });
+    expect(mapElements(ns)).toBe(before);
+  });
+
+  it('refuses a bound port before anything is sent, as the general path does', async () => {
+    const ns = await ready();
+    const generation = await getGeneration({ ns });
+    const server = ns.createServer(() => {});
+    await server.listenAsync({ port: 8095 });
+    try {
+      await expect(publishPort({ hostPort: 8095, protocol: 'tcp', to: '10.58.0.2:80', ns })).rejects.toMatchObject({ code: 'EADDRINUSE', message: expect.stringContaining('bound') });
+      expect(await getGeneration({ ns })).toBe(generation);
+    } finally {
+      server.close();
+    }
+  });
+});
+
 describe('the addresses publishing checks against', () => {
   // Read once per namespace handle, then kept current from the kernel's address events.
   it('accepts a network whose address another tool added a moment ago (a miss is re-read before it is refused)', async () => {

@@ -22,7 +22,9 @@ import { EventEmitter } from 'node:events';
 import { NetlinkError } from '../errors.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
-import { getGeneration, watchNftables, type NftEvent, type NftWatcher } from '../nft/index.js';
+import { addElementsBatch, getGeneration, watchNftables, type NftEvent, type NftWatcher } from '../nft/index.js';
+import { requestChainRaw } from '../engine.js';
+import { noErrorAck } from '../wire/netlink.js';
 import { probeBind, probeBindStep } from '../ns-socket.js';
 import {
   checkCidr,
@@ -39,8 +41,8 @@ import { addressView, type AddressView } from './addresses.js';
 import { boundSockets, byPort, overlaps, type BoundSocket } from './bound.js';
 import { asOperation, FirewallError } from './errors.js';
 import { FAMILY, ISOLATE_SET, masqueradeRules, portMapSpec, postRuleKey, TABLE, type IpFamily, type Protocol } from './layout.js';
-import { byMap, clashIn, clashWith, dropPort, indexPort, portElement, portKey, putPort, readKernel, stateOf, type NsState, type PortEntry, type PostEntry } from './state.js';
-import { change, removeTable, restoreListeners, sync, type Reapplied } from './sync.js';
+import { byMap, clashIn, clashWith, dropPort, indexPort, mapOf, portElement, portKey, putPort, readKernel, stateOf, type NsState, type PortEntry, type PostEntry } from './state.js';
+import { change, generationAfter, removeTable, restoreListeners, sync, type Reapplied } from './sync.js';
 
 export { FirewallError } from './errors.js';
 export { DEFAULT_PORT_RANGE } from './args.js';
@@ -312,6 +314,10 @@ function isLocal(ns: Namespace, view: AddressView, ip: string): boolean | Promis
 
 async function publish(ns: Namespace, reqs: PublishRequest[], operation: string): Promise<PublishedPort[]> {
   const view = addressView(ns);
+  if (reqs.length === 1 && reqs[0].hostPort !== undefined) {
+    const quick = await publishQuick(ns, view, reqs[0] as PublishRequest & { hostPort: number }, operation);
+    if (quick) return [quick];
+  }
   const fixed = reqs.filter((r): r is PublishRequest & { hostPort: number } => r.hostPort !== undefined);
   // Many ports: one sock_diag dump of the namespace's sockets, started now
   // (it does not depend on the firewall state). A few: each given port is
@@ -388,6 +394,51 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
         ? undefined
         : () => fixed.map((r) => probeBindStep(ns, r.family, r.protocol, r.hostIp, r.hostPort, { operation, subject: describePort(r) }, (errno) => bindError(errno, operation, r))),
     };
+  });
+}
+
+/**
+ * publishPort's common case in one engine pass, without the general path's
+ * planning: one given port; the table intact at a known generation with
+ * route_localnet on; `to` in a network and hostIp local as the address view
+ * has them; the port published by nobody. The bind probe and a one-element
+ * commit that expects that generation go in one chain. A probe that fails
+ * refuses the port as the general path does; a commit the kernel refused
+ * (raced by another process, say: it applied nothing) is left to the
+ * general path (undefined), which plans again and reports what it finds.
+ */
+function publishQuick(ns: Namespace, view: AddressView, r: PublishRequest & { hostPort: number }, operation: string): Promise<PublishedPort | undefined> {
+  const st = stateOf(ns);
+  return st.locked(async () => {
+    const generation = st.generation;
+    if (generation === undefined || !st.intact || !st.localnet || !view.current || !view.inNetwork(r.to.address)) return undefined;
+    if ((r.hostIp !== undefined && !view.isLocal(r.hostIp)) || clashWith(st.desired, r)) return undefined;
+    const e: PortEntry = { family: r.family, hostPort: r.hostPort, protocol: r.protocol, to: r.to };
+    if (r.hostIp !== undefined) e.hostIp = r.hostIp;
+    if (r.tag !== undefined) e.tag = r.tag;
+    // `create element`, as the general path: an element added meanwhile fails the commit instead of being overwritten.
+    const bytes = addElementsBatch(portMapSpec(mapOf(e)), [portElement(e)], { exclusive: true, expectGeneration: generation });
+    const opts = { operation, subject: describePort(r) };
+    const [probe, commit] = await requestChainRaw([probeBindStep(ns, r.family, r.protocol, r.hostIp, r.hostPort, opts), { sock: ns.netfilter(), bytes, opts: { ...opts, alone: true } }]);
+    if (probe.errno) {
+      // The commit was not sent. The general path's refusal, from the same probe.
+      const err = bindError(probe.errno, operation, r);
+      if (!(err instanceof FirewallError)) st.generation = undefined;
+      throw asOperation(err, operation);
+    }
+    if (commit.errno) {
+      // Sent or not, the engine cannot tell what the kernel did: read it again next time.
+      st.generation = undefined;
+      throw asOperation(new NetlinkError(commit.errno, operation, { subject: opts.subject }), operation);
+    }
+    if (commit.data && !noErrorAck(commit.data)) {
+      // Refused as a whole (a batch applies all or nothing).
+      st.generation = undefined;
+      return undefined;
+    }
+    st.generation = generationAfter(generation);
+    putPort(st.desired, e);
+    return toPublished(e);
   });
 }
 
