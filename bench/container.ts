@@ -134,7 +134,7 @@ class NetweaveSide {
     return side;
   }
 
-  /** Namespace.create, then connect (two calls); or connectNew (the namespace is the first step of connect's chain). */
+  /** Namespace.create, then connect (two calls); or connectNew (the namespace is the first part of connect's chain). */
   private async connectOne(loopback: boolean, how: 'new' | 'two-call' = 'two-call'): Promise<Endpoint> {
     if (how === 'new') {
       const e = await this.net.connectNew({ loopback });
@@ -349,7 +349,7 @@ const bench: Bench = {
           reference: ms(paired.c.median),
           referenceName: 'C',
           target: { kind: 'max-ratio', value: 1.2, text: '≤ 1.2× C' },
-          note: `the work of container.c (new namespace, veth with its peer born inside, attach, up, address, default route) plus the endpoint tag, in one pass of the engine thread: the namespace is the first step of the chain. C (serve mode), connectNew and Namespace.create + connect alternate, C with a block for each of netweave's so both hold as many containers: ${perBlock}`,
+          note: `the work of container.c (new namespace, veth with its peer born inside, attach, up, address, default route) plus the endpoint tag, in one pass of the engine thread: the namespace is the chain's first part, made while JS writes the rest. C (serve mode), connectNew and Namespace.create + connect alternate, C with a block for each of netweave's so both hold as many containers: ${perBlock}`,
         },
         {
           metric: `Namespace.create, then connect (two calls), interleaved (median of ${paired.connect.n})`,
