@@ -67,7 +67,10 @@ void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*) {
   // event loop. The rest comes on the next turn.
   if (more) addon->tsfn.NonBlockingCall();
   napi_handle_scope scope;
-  if (napi_open_handle_scope(env, &scope) != napi_ok) return;
+  if (napi_open_handle_scope(env, &scope) != napi_ok) {
+    for (const Completion& c : done) CloseOwned(c);
+    return;
+  }
   // One call into JS for the whole slice: onComplete(meta, count, data),
   // meta holding [kind, id, errno, value] per completion, data the one
   // completion's data (or undefined) when count is 1, else an array of them
@@ -117,6 +120,9 @@ void CallJs(Napi::Env env, Napi::Function, Addon* addon, void*) {
     napi_value result;
     // Errors of the handlers JS calls are rethrown by JS on a later tick (see src/engine.ts).
     (void)napi_call_function(env, recv, cb, 3, argv, &result);
+  } else {
+    // The environment is going away: JS never sees these, nor closes what they hand over.
+    for (const Completion& c : done) CloseOwned(c);
   }
   napi_close_handle_scope(env, scope);
 }
@@ -325,7 +331,7 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
     }
     return info.Env().Undefined();
   };
-  uint32_t part = info.Length() > 3 ? U32(info[3]) : Engine::kChainWhole;
+  uint32_t part = info.Length() > 3 ? U32(info[3]) : uint32_t(Engine::kChainWhole);
   uint32_t key = info.Length() > 4 ? U32(info[4]) : 0;
   uint32_t base = info.Length() > 5 ? U32(info[5]) : 0;
   if (part > Engine::kChainLast || (part != Engine::kChainWhole && !key) || (part <= Engine::kChainOpen && base)) {
@@ -350,6 +356,7 @@ Napi::Value RequestChain(const Napi::CallbackInfo& info) {
       }
     } else {
       int r = ChainTaskOf(what.As<Napi::Array>(), &steps[i].task);
+      steps[i].owns = Completion::kOwnsDataFds;  // the spare sockets a probe made ahead
       if (r < 0) {
         Napi::Error e = Napi::Error::New(info.Env(), "requestChain: a task step could not be made");
         e.Set("errno", Napi::Number::New(info.Env(), -r));
@@ -414,19 +421,20 @@ Napi::Value Release(const Napi::CallbackInfo& info) {
   return info.Env().Undefined();
 }
 
-void Submit(const Napi::CallbackInfo& info, Task task) {
+// `owns`: what the task's result hands to JS (Completion::Owns).
+void Submit(const Napi::CallbackInfo& info, Task task, Completion::Owns owns = Completion::kOwnsNone) {
   Addon* a = Ready(info);
   if (!a) return;
   a->Acquire(info.Env());
-  a->engine->RunTask(U32(info[0]), std::move(task));
+  a->engine->RunTask(U32(info[0]), std::move(task), owns);
 }
 
 // A task that works inside a namespace given by a JS-held fd.
 template <class F>
-Napi::Value NsTask(const Napi::CallbackInfo& info, int nsfd_arg, F fn) {
+Napi::Value NsTask(const Napi::CallbackInfo& info, int nsfd_arg, F fn, Completion::Owns owns = Completion::kOwnsNone) {
   int nsfd = DupNs(I32(info[nsfd_arg]));
   if (nsfd < -1) return Napi::Number::New(info.Env(), nsfd);
-  Submit(info, InNs(nsfd, fn));
+  Submit(info, InNs(nsfd, fn), owns);
   return Napi::Number::New(info.Env(), 0);
 }
 
@@ -447,7 +455,7 @@ Napi::Value NetnsCreateWithSocket(const Napi::CallbackInfo& info) {
 // netnsCreateNamed(id, name) -> fd
 Napi::Value NetnsCreateNamed(const Napi::CallbackInfo& info) {
   std::string name = info[1].As<Napi::String>();
-  Submit(info, [name](int home, std::vector<uint8_t>*) -> int64_t { return CreateNamedNetns(home, name); });
+  Submit(info, [name](int home, std::vector<uint8_t>*) -> int64_t { return CreateNamedNetns(home, name); }, Completion::kOwnsValueFd);
   return info.Env().Undefined();
 }
 
@@ -461,9 +469,9 @@ Napi::Value NetnsDelete(const Napi::CallbackInfo& info) {
 // socketInNetns(id, nsfd, domain, type, protocol) -> fd
 Napi::Value SocketInNs(const Napi::CallbackInfo& info) {
   int domain = I32(info[2]), type = I32(info[3]), protocol = I32(info[4]);
-  return NsTask(info, 1, [=](int home, int nsfd, std::vector<uint8_t>*) -> int64_t {
-    return SocketInNetns(home, nsfd, domain, type, protocol);
-  });
+  return NsTask(
+      info, 1, [=](int home, int nsfd, std::vector<uint8_t>*) -> int64_t { return SocketInNetns(home, nsfd, domain, type, protocol); },
+      Completion::kOwnsValueFd);
 }
 
 // sysctlRead(id, nsfd, path) -> data

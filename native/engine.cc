@@ -212,6 +212,21 @@ void Engine::Stop() {
   if (wakefd_ >= 0) close(wakefd_);
   if (epfd_ >= 0) close(epfd_);
   wakefd_ = epfd_ = -1;
+  // Completions JS will never take: what they would have handed over is closed here.
+  std::lock_guard<std::mutex> lock(done_mu_);
+  for (const Completion& c : done_) CloseOwned(c);
+  done_.clear();
+}
+
+void CloseOwned(const Completion& c) {
+  if (c.owns == Completion::kOwnsValueFd && c.err == 0 && c.value >= 0) close(int(c.value));
+  if (c.owns == Completion::kOwnsDataFds) {
+    for (size_t off = 0; off + sizeof(int32_t) <= c.data.size(); off += sizeof(int32_t)) {
+      int32_t fd;
+      std::memcpy(&fd, c.data.data() + off, sizeof(fd));
+      if (fd >= 0) close(fd);
+    }
+  }
 }
 
 void Engine::Submit(Command cmd) {
@@ -275,11 +290,12 @@ void Engine::RequestChain(std::vector<ChainStep> steps, ChainPart part, uint32_t
   Submit(std::move(c));
 }
 
-void Engine::RunTask(uint32_t id, Task task) {
+void Engine::RunTask(uint32_t id, Task task, Completion::Owns owns) {
   Command c;
   c.op = Command::kTask;
   c.id = id;
   c.task = std::move(task);
+  c.owns = owns;
   Submit(std::move(c));
 }
 
@@ -428,6 +444,7 @@ void Engine::Execute(Command& c) {
       int64_t r = c.task(home_, &done.data);
       if (r < 0) done.err = int(-r);
       else done.value = r;
+      done.owns = c.owns;
       Complete(std::move(done));
       break;
     }
@@ -494,7 +511,7 @@ void Engine::CreateNs(Command& c) {
   std::vector<Completion> out;
   int nsfd = CreateNsWithSocket(c.open_id, c.handle, c.socket, &out);
   if (nsfd < 0) out.push_back({Completion::kTask, c.id, -nsfd, 0, {}});
-  else out.push_back({Completion::kTask, c.id, 0, int64_t(nsfd), NsIdentity(nsfd)});
+  else out.push_back({Completion::kTask, c.id, 0, int64_t(nsfd), NsIdentity(nsfd), Completion::kOwnsValueFd});
   CompleteAll(std::move(out));
 }
 
@@ -855,9 +872,11 @@ void Engine::Advance(const std::shared_ptr<Chain>& ch) {
       r = CreateNsWithSocket(st.open_id, st.handle, o, &opened);
       for (Completion& c : opened) ch->extra.push_back(std::move(c));
       if (r >= 0) done.data = NsIdentity(int(r));
+      done.owns = Completion::kOwnsValueFd;
     } else {
       r = st.task(home_, &done.data);
       st.task = nullptr;
+      done.owns = st.owns;
     }
     if (r < 0) done.err = int(-r);
     else done.value = r;

@@ -36,12 +36,19 @@ struct Completion {
   // parts delivered, the dump starts again); the request's own kRequest
   // completion follows with the rest.
   enum Kind : uint8_t { kRequest = 0, kTask = 1, kEvent = 2, kPartial = 3 };
+  // Descriptors a completion hands to JS, which closes them: closed by the
+  // engine instead if it is never delivered (the environment stopped).
+  enum Owns : uint8_t { kOwnsNone = 0, kOwnsValueFd = 1, kOwnsDataFds = 2 };
   Kind kind;
   uint32_t id;    // request or task id; socket handle for events
   int err;        // positive errno, 0 on success
   int64_t value;  // task result (an fd, a port id, ...)
   std::vector<uint8_t> data;
+  Owns owns = kOwnsNone;  // kOwnsDataFds: data is int32 fds
 };
+
+// Closes what an undelivered completion owns (see Completion::Owns).
+void CloseOwned(const Completion& c);
 
 // A task runs on the I/O thread. `home` is an fd of that thread's own
 // namespace, for InNetns. It returns a value >= 0 or -errno, and may fill
@@ -74,6 +81,7 @@ struct ChainStep {
   std::vector<uint8_t> data;
   std::vector<ChainPatch> patches;
   Task task;
+  Completion::Owns owns = Completion::kOwnsNone;  // what the task's result hands to JS
   uint32_t open_id = 0;
   int protocol = 0;
 };
@@ -122,7 +130,8 @@ class Engine {
   // A part added to a chain that already failed completes with ECANCELED.
   enum ChainPart : uint8_t { kChainWhole, kChainOpen, kChainMore, kChainLast };
   void RequestChain(std::vector<ChainStep> steps, ChainPart part = kChainWhole, uint32_t key = 0);
-  void RunTask(uint32_t id, Task task);
+  // `owns`: what the task's result hands to JS (an fd as its value, fds as its data).
+  void RunTask(uint32_t id, Task task, Completion::Owns owns = Completion::kOwnsNone);
 
   // Whether the last submission had to wake the I/O thread (it was asleep,
   // not polling): JS then has no reason to poll for its completion.
@@ -154,6 +163,7 @@ class Engine {
     std::vector<uint8_t> data;
     SocketOptions socket;
     Task task;
+    Completion::Owns owns = Completion::kOwnsNone;  // kTask
     std::vector<ChainStep> chain;
   };
 

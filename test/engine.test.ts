@@ -3,7 +3,7 @@
 // when interrupted), and the addon hazards (close while pending, GC,
 // worker_threads, process exit with work in flight, leaked descriptors).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainInParts, NetlinkSocket, checkAcks, requestChain, requestChainSettled, settleChain } from '../src/engine.js';
@@ -643,6 +643,36 @@ describe('addon hazards', () => {
     await Promise.all(workers.map((w) => w.terminate()));
     // The main thread's engine is unaffected.
     expect(indexes(await ns.route().call(getLink('lo'), { operation: 'getLink' }))).toEqual([1]);
+  });
+
+  it('closes what a terminated worker\'s engine was about to hand over: a namespace made by a chain that waits for its next part', async () => {
+    const netFds = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`).startsWith('net:');
+        } catch {
+          return false;
+        }
+      }).length;
+    const before = netFds();
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      (async () => {
+        (await import('tsx/esm/api')).register();
+        const { ChainInParts, NetlinkSocket } = await import(workerData.engine);
+        const sock = NetlinkSocket.reserve(0);
+        new ChainInParts([{ createNamespace: sock, opts: { operation: 'parked' } }]);
+        parentPort.postMessage('sent');
+      })();
+    `;
+    const worker = new Worker(code, { eval: true, workerData: { engine: new URL('../src/engine.ts', import.meta.url).href } });
+    await new Promise((r) => worker.once('message', r));
+    // The worker's engine holds its own namespace's fd, and makes the new
+    // namespace, then holds it for a part that never comes.
+    for (let i = 0; i < 200 && netFds() < before + 2; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(netFds()).toBe(before + 2);
+    await worker.terminate();
+    expect(netFds()).toBe(before);
   });
 
   it('lets the process exit on its own with an idle socket, and exit cleanly with requests in flight', () => {
