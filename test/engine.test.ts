@@ -3,7 +3,7 @@
 // when interrupted), and the addon hazards (close while pending, GC,
 // worker_threads, process exit with work in flight, leaked descriptors).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChainInParts, NetlinkSocket, checkAcks, requestChain, requestChainSettled, settleChain } from '../src/engine.js';
@@ -15,7 +15,7 @@ import { IFF_UP, IFINFOMSG_LEN, IFLA_LINK, writeLinkMessage } from '../src/wire/
 import { nsFdOf } from '../src/link.js';
 import { probeBindStep } from '../src/ns-socket.js';
 import { RTM_GETLINK, RTM_NEWLINK } from '../src/wire/rtnetlink.js';
-import { NsScope } from './helpers.js';
+import { NsScope, openFdsOf } from './helpers.js';
 
 const IFLA_IFNAME = 3;
 const IFLA_LINKINFO = 18;
@@ -646,14 +646,7 @@ describe('addon hazards', () => {
   });
 
   it('closes what a terminated worker\'s engine was about to hand over: a namespace made by a chain that waits for its next part', async () => {
-    const netFds = () =>
-      readdirSync('/proc/self/fd').filter((fd) => {
-        try {
-          return readlinkSync(`/proc/self/fd/${fd}`).startsWith('net:');
-        } catch {
-          return false;
-        }
-      }).length;
+    const netFds = () => openFdsOf('net:');
     const before = netFds();
     const code = `
       const { parentPort, workerData } = require('node:worker_threads');

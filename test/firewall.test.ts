@@ -12,7 +12,7 @@
 //      fd00:18::10
 import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, readlinkSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import type net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +47,7 @@ import { setLinkUp } from '../src/link.js';
 import type { Namespace } from '../src/namespace.js';
 import { buildExprs, getGeneration, listRules, listTables, sameExprs, watchNftables } from '../src/nft/index.js';
 import { addRoute } from '../src/route.js';
-import { NsScope } from './helpers.js';
+import { NsScope, openFdsOf } from './helpers.js';
 import { nft, nftJson } from './nft-oracle.js';
 
 const scope = new NsScope();
@@ -751,13 +751,7 @@ describe('the addresses publishing checks against', () => {
   });
 
   it('probes with sockets made ahead in the namespace, refuses a bound port through one, and closes them with the handle', async () => {
-    const sockets = () => readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`).startsWith('socket:');
-      } catch {
-        return false;
-      }
-    }).length;
+    const sockets = () => openFdsOf('socket:');
     const before = sockets();
     const a = await scope.create('fwp');
     await createBridge({ name: 'brp', ns: a, up: true });

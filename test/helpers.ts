@@ -2,6 +2,7 @@
 // outside the sandbox (npm test → test/sandbox.mjs), so no test can touch
 // the host's network.
 import { execFileSync } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import { Namespace } from '../src/namespace.js';
 
 if (process.env.NETWEAVE_SANDBOX !== '1') {
@@ -80,4 +81,15 @@ export function kernelHasLinkKind(kind: string): boolean {
   }
   kinds.set(kind, ok);
   return ok;
+}
+
+/** How many of this process's descriptors are of a kind (`net:` a namespace, `socket:` a socket). */
+export function openFdsOf(kind: 'net:' | 'socket:'): number {
+  return readdirSync('/proc/self/fd').filter((fd) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`).startsWith(kind);
+    } catch {
+      return false;
+    }
+  }).length;
 }

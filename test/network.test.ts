@@ -4,7 +4,6 @@
 // (ip -j as the oracle, the firewall read back) and with real traffic.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import dgram from 'node:dgram';
-import { readdirSync, readlinkSync } from 'node:fs';
 import dnsPacket from 'dns-packet';
 import { FirewallError, listIsolations, listMasquerades, listPublishedPorts } from '../src/firewall/index.js';
 import { listAddresses } from '../src/address.js';
@@ -27,7 +26,7 @@ import {
   type Endpoint,
   type Network,
 } from '../src/network/index.js';
-import { ipJson, ipRun } from './helpers.js';
+import { ipJson, ipRun, openFdsOf } from './helpers.js';
 import { ask, HOST_IP, NsScope, OUTSIDE_IP, resolveA, tcpServer, udpAsk, udpEcho, unreachable, world } from './network-helpers.js';
 
 const scope = new NsScope();
@@ -395,14 +394,7 @@ describe('connectNew: a container namespace made and connected in one pass', () 
   afterAll(() => {
     for (const ns of made) ns.close();
   });
-  const netFds = () =>
-    readdirSync('/proc/self/fd').filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`).startsWith('net:');
-      } catch {
-        return false;
-      }
-    }).length;
+  const netFds = () => openFdsOf('net:');
 
   it('creates the namespace and the endpoint as the kernel shows them, with three sendmsg calls for all of it', async () => {
     const before = native.stats();
