@@ -306,14 +306,17 @@ export class NsState {
    */
   locked<T>(fn: () => Promise<T>): Promise<T> {
     let run: Promise<T>;
-    if (this.held === 0) {
+    if (this.held++ === 0) {
+      // A call made while fn's synchronous part runs waits for it too.
+      let open!: () => void;
+      this.tail = new Promise<void>((r) => (open = r));
       try {
         run = fn();
       } catch (err) {
         run = Promise.reject(err);
       }
+      run.then(open, open);
     } else run = this.tail.then(fn, fn);
-    this.held++;
     const settled = () => {
       this.held--;
     };

@@ -9,7 +9,7 @@ import { writeElements } from '../../src/nft/set.js';
 import { NFT_MSG_NEWSETELEM } from '../../src/wire/nfnetlink.js';
 import { Writer } from '../../src/wire/netlink.js';
 import type { SetSpec } from '../../src/nft/index.js';
-import { clashWith, dropPort, emptyDesired, portElement, postFrom, putPort, rebuild, type PortEntry } from '../../src/firewall/state.js';
+import { clashWith, dropPort, emptyDesired, NsState, portElement, postFrom, putPort, rebuild, type PortEntry } from '../../src/firewall/state.js';
 import { generationAfter } from '../../src/firewall/sync.js';
 import { buildExprs, counter, ip, masquerade, meta, type Rule } from '../../src/nft/index.js';
 
@@ -232,5 +232,65 @@ describe('port map specs', () => {
       copy.data = ['ipv4_addr', 'inet_service'];
       if (m.family === 6) expect(() => bytes(copy)).toThrow();
     }
+  });
+});
+
+describe('the namespace lock', () => {
+  const tick = () => new Promise((r) => setImmediate(r));
+  it('runs a call at once when none is under way, and queues the others behind it in order', async () => {
+    const st = new NsState();
+    const log: string[] = [];
+    let release!: () => void;
+    const first = st.locked(async () => {
+      log.push('a starts');
+      await new Promise<void>((r) => (release = r));
+      log.push('a ends');
+      return 'a';
+    });
+    expect(log).toEqual(['a starts']); // no turn of the microtask queue first
+    const second = st.locked(async () => {
+      log.push('b');
+      return 'b';
+    });
+    const third = st.locked(async () => {
+      log.push('c');
+      throw new Error('c failed');
+    });
+    const fourth = st.locked(async () => {
+      log.push('d');
+      return 'd';
+    });
+    await tick();
+    expect(log).toEqual(['a starts']);
+    release();
+    expect(await first).toBe('a');
+    expect(await second).toBe('b');
+    await expect(third).rejects.toThrow('c failed');
+    expect(await fourth).toBe('d');
+    expect(log).toEqual(['a starts', 'a ends', 'b', 'c', 'd']);
+    // Free again: the next one runs at once.
+    let ran = false;
+    const fifth = st.locked(async () => {
+      ran = true;
+    });
+    expect(ran).toBe(true);
+    await fifth;
+  });
+
+  it('makes a call from inside a running one wait for it, and survives a function that throws before returning a promise', async () => {
+    const st = new NsState();
+    const log: string[] = [];
+    let inner: Promise<void> | undefined;
+    await st.locked(async () => {
+      inner = st.locked(async () => {
+        log.push('inner');
+      });
+      await tick();
+      log.push('outer');
+    });
+    await inner;
+    expect(log).toEqual(['outer', 'inner']);
+    await expect(st.locked((() => { throw new Error('sync'); }) as never)).rejects.toThrow('sync');
+    expect(await st.locked(async () => 'after')).toBe('after');
   });
 });
