@@ -3,7 +3,6 @@
 // loadNetworks (index.ts); the kernel objects are its driver's.
 import { publishPorts, unpublishPort, type PublishedPort } from '../firewall/index.js';
 import { withoutPolling } from '../engine.js';
-import { NETLINK_ROUTE } from '../wire/netlink.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
 import { containerResolvConf, hostNameservers } from './dns.js';

@@ -105,7 +105,7 @@ export class BridgeDriver implements NetworkDriver {
     return { tag: req.tag, ns: req.ns, ownsNs: false, hostIndex: l.hostIndex, peerIndex: l.peerIndex, netnsId: l.netnsId, defaultRoute: l.defaultRoute };
   }
 
-  /** The namespace is the chain's first step: one pass of the engine thread for the whole container. */
+  /** The namespace is the chain's first part (made while this writes the rest): one pass of the engine thread for the whole container. */
   async connectNew(net: NetworkRecord, req: NewNamespaceConnectRequest): Promise<EndpointState & { nsFd: number; nsIdentity?: Buffer }> {
     const l = await this.connectVeth(net, req, req.fresh);
     return { tag: req.tag, ownsNs: false, hostIndex: l.hostIndex, peerIndex: l.peerIndex, netnsId: l.netnsId, defaultRoute: l.defaultRoute, nsFd: l.nsFd!, nsIdentity: l.nsIdentity };
