@@ -3,7 +3,7 @@
 // encode as they are added; commit() sends them. A committed transaction can
 // be committed again (the same changes, re-applied).
 import { NFT_MSG_DELSETELEM, NFT_MSG_DESTROYSETELEM, NFT_MSG_NEWSETELEM, writeBatchBegin, writeBatchEnd } from '../wire/nfnetlink.js';
-import { NLM_F_ACK, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, Writer } from '../wire/netlink.js';
+import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, Writer } from '../wire/netlink.js';
 import { Batch, type CommitOptions, type CommitResult } from './batch.js';
 import { decodeChain, describeChain, writeAddChain, writeDeleteChain, writeFlushChain, type ChainRef, type ChainSpec } from './chain.js';
 import { familyNumber, type Family } from './family.js';
@@ -140,14 +140,17 @@ export class Transaction extends Batch {
  * The bytes of a transaction that only adds elements to one set, for a
  * caller that sends them itself (in a request chain after a check, say):
  * what transaction().addElements(...).commit({ expectGeneration }) sends,
- * without the transaction's bookkeeping. Applied when the reply holds no
- * error ack (noErrorAck); else nothing was, and the caller learns why by
- * committing the same change as a Transaction, which names the error.
+ * without the transaction's bookkeeping. No ack is asked for: nfnetlink
+ * reports an error whether asked or not, so an applied batch answers
+ * nothing at all (one receive less; ~6 µs less per publishPort here, 4
+ * runs). Applied when the reply holds no error (noErrorAck); else nothing
+ * was, and the caller learns why by committing the same change as a
+ * Transaction, which names the error.
  */
 export function addElementsBatch(set: TypedSetRef, elements: readonly SetElement[], opts: { exclusive?: boolean; expectGeneration?: number } = {}): Uint8Array {
   const w = new Writer(256);
   writeBatchBegin(w, NLM_F_REQUEST, opts.expectGeneration);
-  writeElements(w, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | (opts.exclusive ? NLM_F_EXCL : 0), NFT_MSG_NEWSETELEM, set, elements);
+  writeElements(w, NLM_F_REQUEST | NLM_F_CREATE | (opts.exclusive ? NLM_F_EXCL : 0), NFT_MSG_NEWSETELEM, set, elements);
   writeBatchEnd(w, NLM_F_REQUEST);
   return w.finish();
 }
