@@ -22,7 +22,7 @@ import { EventEmitter } from 'node:events';
 import { NetlinkError } from '../errors.js';
 import { Namespace } from '../namespace.js';
 import * as validate from '../validate.js';
-import { addElementsBatch, getGeneration, watchNftables, type NftEvent, type NftWatcher } from '../nft/index.js';
+import { addElementBatch, getGeneration, watchNftables, type NftEvent, type NftWatcher } from '../nft/index.js';
 import { requestChainRaw } from '../engine.js';
 import { noErrorAck } from '../wire/netlink.js';
 import { probeBind, probeBindStep } from '../ns-socket.js';
@@ -417,7 +417,7 @@ function publishQuick(ns: Namespace, view: AddressView, r: PublishRequest & { ho
     if (r.hostIp !== undefined) e.hostIp = r.hostIp;
     if (r.tag !== undefined) e.tag = r.tag;
     // `create element`, as the general path: an element added meanwhile fails the commit instead of being overwritten.
-    const bytes = addElementsBatch(portMapSpec(mapOf(e)), [portElement(e)], { exclusive: true, expectGeneration: generation });
+    const bytes = addElementBatch(portMapSpec(mapOf(e)), portElement(e), { exclusive: true, expectGeneration: generation });
     const opts = { operation, subject: describePort(r) };
     const [probe, commit] = await requestChainRaw([probeBindStep(ns, r.family, r.protocol, r.hostIp, r.hostPort, opts), { sock: ns.netfilter(), bytes, opts: { ...opts, alone: true } }]);
     if (probe.errno) {

@@ -2,8 +2,21 @@
 // applies all or nothing (what `nft -f <file>` does). Operations validate and
 // encode as they are added; commit() sends them. A committed transaction can
 // be committed again (the same changes, re-applied).
-import { NFT_MSG_DELSETELEM, NFT_MSG_DESTROYSETELEM, NFT_MSG_NEWSETELEM, writeBatchBegin, writeBatchEnd } from '../wire/nfnetlink.js';
-import { NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, Writer } from '../wire/netlink.js';
+import {
+  NFGENMSG_LEN,
+  NFNL_BATCH_GENID,
+  NFT_MSG_DELSETELEM,
+  NFT_MSG_DESTROYSETELEM,
+  NFT_MSG_NEWSETELEM,
+  NFTA_DATA_VALUE,
+  NFTA_LIST_ELEM,
+  NFTA_SET_ELEM_DATA,
+  NFTA_SET_ELEM_KEY,
+  NFTA_SET_ELEM_LIST_ELEMENTS,
+  writeBatchBegin,
+  writeBatchEnd,
+} from '../wire/nfnetlink.js';
+import { forEachAttr, forEachMessage, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, Writer } from '../wire/netlink.js';
 import { Batch, type CommitOptions, type CommitResult } from './batch.js';
 import { decodeChain, describeChain, writeAddChain, writeDeleteChain, writeFlushChain, type ChainRef, type ChainSpec } from './chain.js';
 import { familyNumber, type Family } from './family.js';
@@ -15,6 +28,7 @@ import {
   describeSet,
   writeAddSet,
   writeDeleteSet,
+  setTypes,
   writeElements,
   writeFlushSet,
   type SetElement,
@@ -153,6 +167,81 @@ export function addElementsBatch(set: TypedSetRef, elements: readonly SetElement
   writeElements(w, NLM_F_REQUEST | NLM_F_CREATE | (opts.exclusive ? NLM_F_EXCL : 0), NFT_MSG_NEWSETELEM, set, elements);
   writeBatchEnd(w, NLM_F_REQUEST);
   return w.finish();
+}
+
+/**
+ * addElementsBatch of one plain element (a key, and data in a map; no
+ * comment or timeout) into a frozen set spec, expecting a generation: a
+ * copy of the batch written for the first such element, with the
+ * generation, key and data written over. What a caller that adds one
+ * element at a time to the same set (publishPort) sends, without encoding
+ * the messages around it each time (~3 µs less per publishPort here, 4
+ * in-process A/B runs). Anything else: addElementsBatch.
+ */
+export function addElementBatch(set: TypedSetRef, element: SetElement, opts: { exclusive?: boolean; expectGeneration: number }): Uint8Array {
+  const plain = typeof element === 'object' && element !== null && element.comment === undefined && element.timeout === undefined && !element.catchall && element.keyEnd === undefined;
+  if (!plain || !Object.isFrozen(set)) return addElementsBatch(set, [element], opts);
+  const types = setTypes(set);
+  if (types.interval || types.verdict) return addElementsBatch(set, [element], opts);
+  let byFlags = elementTemplates.get(set);
+  if (!byFlags) elementTemplates.set(set, (byFlags = new Map()));
+  const flags = opts.exclusive ? 1 : 0;
+  const t = byFlags.get(flags);
+  if (!t) {
+    const bytes = addElementsBatch(set, [element], opts);
+    const made = elementTemplate(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), types.data !== undefined);
+    if (made) byFlags.set(flags, made);
+    return bytes;
+  }
+  const b = Buffer.allocUnsafe(t.bytes.length);
+  t.bytes.copy(b);
+  b.writeUInt32BE(opts.expectGeneration >>> 0, t.genAt);
+  types.key.write(b, t.keyAt, element.key, 'element.key');
+  if (types.data) {
+    if (element.data === undefined) throw new TypeError('element.data is required: the set is a map');
+    types.data.write(b, t.dataAt!, element.data, 'element.data');
+  }
+  return b;
+}
+
+interface ElementTemplate {
+  bytes: Buffer;
+  genAt: number;
+  keyAt: number;
+  dataAt?: number;
+}
+
+const elementTemplates = new WeakMap<TypedSetRef, Map<number, ElementTemplate>>();
+
+/** Where the generation, the key and the data of a one-element batch are. */
+function elementTemplate(bytes: Buffer, map: boolean): ElementTemplate | undefined {
+  const at: { gen?: number; key?: number; data?: number } = {};
+  const valueOf = (nest: Buffer, into: 'key' | 'data') =>
+    forEachAttr(nest, 0, nest.length, (type, value) => {
+      if (type === NFTA_DATA_VALUE) at[into] = value.byteOffset - bytes.byteOffset;
+    });
+  let n = 0;
+  forEachMessage(bytes, (_type, start, end) => {
+    if (n === 0) {
+      forEachAttr(bytes, start + NFGENMSG_LEN, end, (type, value) => {
+        if (type === NFNL_BATCH_GENID) at.gen = value.byteOffset - bytes.byteOffset;
+      });
+    } else if (n === 1) {
+      forEachAttr(bytes, start + NFGENMSG_LEN, end, (type, list) => {
+        if (type !== NFTA_SET_ELEM_LIST_ELEMENTS) return;
+        forEachAttr(list, 0, list.length, (t, elem) => {
+          if (t !== NFTA_LIST_ELEM) return;
+          forEachAttr(elem, 0, elem.length, (k, nest) => {
+            if (k === NFTA_SET_ELEM_KEY) valueOf(nest, 'key');
+            else if (k === NFTA_SET_ELEM_DATA) valueOf(nest, 'data');
+          });
+        });
+      });
+    }
+    n++;
+  });
+  if (at.gen === undefined || at.key === undefined || (map && at.data === undefined)) return undefined;
+  return { bytes: Buffer.from(bytes), genAt: at.gen, keyAt: at.key, ...(map ? { dataAt: at.data } : {}) };
 }
 
 /** A new, empty transaction. */

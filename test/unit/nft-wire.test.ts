@@ -19,6 +19,7 @@ import { writeAddChain } from '../../src/nft/chain.js';
 import { writeAddRule } from '../../src/nft/rule.js';
 import { decodeRawElements, hasRepeatedElement, typedElements, writeAddSet, writeElements } from '../../src/nft/set.js';
 import { writeAddTable } from '../../src/nft/table.js';
+import { addElementBatch, addElementsBatch } from '../../src/nft/transaction.js';
 import {
   accept,
   buildExprs,
@@ -461,5 +462,37 @@ describe('userdata and error locations', () => {
     const second = msg.indexOf(Buffer.from('masq'));
     expect(describeAttrAt(msg, second)).toBe('expression #3 (masq)');
     expect(describeAttrAt(msg, 2000)).toBeUndefined();
+  });
+});
+
+describe('one element from a template (addElementBatch)', () => {
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+  const map4 = Object.freeze({ family: 'inet', table: 'netweave', name: 'pub4', key: ['inet_proto', 'inet_service'], data: ['ipv4_addr', 'inet_service'] }) as never;
+  const map6 = Object.freeze({ family: 'inet', table: 'netweave', name: 'pub6a', key: ['ipv6_addr', 'inet_proto', 'inet_service'], data: ['ipv6_addr', 'inet_service'] }) as never;
+  const set = Object.freeze({ family: 'inet', table: 'netweave', name: 'isolate', key: ['ifname', 'ifname'] }) as never;
+
+  it('writes what addElementsBatch writes, byte for byte, for the first element and the ones after it', () => {
+    const cases: [never, { key: unknown; data?: unknown }[]][] = [
+      [map4, [{ key: ['tcp', 8080], data: ['172.18.0.10', 80] }, { key: ['udp', 53], data: ['10.0.0.2', 5353] }, { key: ['tcp', 65535], data: ['255.255.255.255', 1] }]],
+      [map6, [{ key: ['fd00::1', 'tcp', 443], data: ['fd00:18::10', 8443] }, { key: ['::1', 'udp', 1], data: ['fd00::2', 2] }]],
+      [set, [{ key: ['br0', 'br1'] }, { key: ['a-very-long-nm', 'x'] }, { key: ['b', 'c'] }]],
+    ];
+    for (const [spec, elements] of cases) {
+      for (const exclusive of [true, false]) {
+        elements.forEach((e, i) => {
+          const opts = { exclusive, expectGeneration: 1000 + i };
+          expect(hex(addElementBatch(spec, e as never, opts))).toBe(hex(addElementsBatch(spec, [e as never], opts)));
+        });
+      }
+    }
+  });
+
+  it('refuses a bad key or missing data from the template too, and leaves elements with a comment to addElementsBatch', () => {
+    const opts = { exclusive: true, expectGeneration: 7 };
+    addElementBatch(map4, { key: ['tcp', 1], data: ['10.0.0.1', 1] } as never, opts); // the template
+    expect(() => addElementBatch(map4, { key: ['tcp', 70000], data: ['10.0.0.1', 1] } as never, opts)).toThrow(RangeError);
+    expect(() => addElementBatch(map4, { key: ['tcp', 1] } as never, opts)).toThrow(TypeError);
+    const tagged = { key: ['tcp', 2], data: ['10.0.0.1', 1], comment: 'nw:e1' } as never;
+    expect(hex(addElementBatch(map4, tagged, opts))).toBe(hex(addElementsBatch(map4, [tagged], opts)));
   });
 });
