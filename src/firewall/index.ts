@@ -374,12 +374,7 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
       picked.set(r.index, found);
       indexPort(batch, { family: r.family, hostIp: r.hostIp, hostPort: found, protocol: r.protocol, to: r.to });
     }
-    const entries: PortEntry[] = reqs.map((r) => {
-      const e: PortEntry = { family: r.family, hostPort: r.hostPort ?? picked.get(r.index)!, protocol: r.protocol, to: r.to };
-      if (r.hostIp !== undefined) e.hostIp = r.hostIp;
-      if (r.tag !== undefined) e.tag = r.tag;
-      return e;
-    });
+    const entries = reqs.map((r) => entryOf(r, r.hostPort ?? picked.get(r.index)!));
     return {
       result: entries.map(toPublished),
       change(d) {
@@ -395,6 +390,14 @@ async function publish(ns: Namespace, reqs: PublishRequest[], operation: string)
         : () => fixed.map((r) => probeBindStep(ns, r.family, r.protocol, r.hostIp, r.hostPort, { operation, subject: describePort(r) }, (errno) => bindError(errno, operation, r))),
     };
   });
+}
+
+/** The port a request publishes, on hostPort. */
+function entryOf(r: PublishRequest, hostPort: number): PortEntry {
+  const e: PortEntry = { family: r.family, hostPort, protocol: r.protocol, to: r.to };
+  if (r.hostIp !== undefined) e.hostIp = r.hostIp;
+  if (r.tag !== undefined) e.tag = r.tag;
+  return e;
 }
 
 /**
@@ -413,9 +416,7 @@ function publishQuick(ns: Namespace, view: AddressView, r: PublishRequest & { ho
     const generation = st.generation;
     if (generation === undefined || !st.intact || !st.localnet || !view.current || !view.inNetwork(r.to.address)) return undefined;
     if ((r.hostIp !== undefined && !view.isLocal(r.hostIp)) || clashWith(st.desired, r)) return undefined;
-    const e: PortEntry = { family: r.family, hostPort: r.hostPort, protocol: r.protocol, to: r.to };
-    if (r.hostIp !== undefined) e.hostIp = r.hostIp;
-    if (r.tag !== undefined) e.tag = r.tag;
+    const e = entryOf(r, r.hostPort);
     // `create element`, as the general path: an element added meanwhile fails the commit instead of being overwritten.
     const bytes = addElementBatch(portMapSpec(mapOf(e)), portElement(e), { exclusive: true, expectGeneration: generation });
     const opts = { operation, subject: describePort(r) };
