@@ -45,7 +45,7 @@ import {
   NLA_HDRLEN,
   NETLINK_ROUTE,
   noErrorAck,
-  forEachAttr,
+  attrPathAt,
   forEachMessage,
   Writer,
   type Message,
@@ -514,7 +514,7 @@ function writeInside(r: Inside, operation: string): InsideBytes & { addrAt: numb
   if (r.gateway !== undefined) {
     const start = w.off;
     writeRouteRequest(w, RTM_NEWROUTE, NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL, defaultRouteTo(r.gateway, operation), index, []);
-    const oif = attrValueAt(w.buf, start, RTMSG_SIZE, RTA_OIF);
+    const oif = attrPathAt(w.buf, start, RTMSG_SIZE, [RTA_OIF]);
     if (oif === undefined) throw new Error('the default route was written without RTA_OIF');
     indexAt.push(oif);
     what.push('route');
@@ -578,7 +578,7 @@ function insideBytes(r: Inside, operation: string): InsideBytes {
   let t = insideTemplates.get(key);
   if (!t) {
     const fresh = writeInside(r, operation);
-    const valueAt = (type: number) => attrValueAt(fresh.bytes, fresh.addrAt, IFADDRMSG_SIZE, type);
+    const valueAt = (type: number) => attrPathAt(fresh.bytes, fresh.addrAt, IFADDRMSG_SIZE, [type]);
     const localAt = valueAt(IFA_LOCAL);
     const addressAt = valueAt(IFA_ADDRESS);
     if (localAt === undefined || addressAt === undefined) return fresh;
@@ -600,15 +600,6 @@ function defaultRouteTo(gateway: string, operation: string): ReturnType<typeof c
   let c = defaultRoutes.get(gateway);
   if (!c) defaultRoutes.set(gateway, (c = checkRoute({ dst: 'default', gateway }, false, operation)));
   return c;
-}
-
-/** Offset of the value of the first attribute of `type` in the message at `start` (after its fixed header). */
-function attrValueAt(b: Buffer, start: number, fixed: number, type: number): number | undefined {
-  let at: number | undefined;
-  forEachAttr(b, start + NLMSG_HDRLEN + fixed, start + b.readUInt32LE(start), (t, value) => {
-    if (t === type && at === undefined) at = value.byteOffset - b.byteOffset;
-  });
-  return at;
 }
 
 /** `ip link set dev <index> alias <text>` — the commit marker of connect and createNetwork. */

@@ -16,7 +16,7 @@ import {
   writeBatchBegin,
   writeBatchEnd,
 } from '../wire/nfnetlink.js';
-import { forEachAttr, forEachMessage, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, Writer } from '../wire/netlink.js';
+import { attrPathAt, NLM_F_CREATE, NLM_F_EXCL, NLM_F_REQUEST, Writer } from '../wire/netlink.js';
 import { Batch, type CommitOptions, type CommitResult } from './batch.js';
 import { decodeChain, describeChain, writeAddChain, writeDeleteChain, writeFlushChain, type ChainRef, type ChainSpec } from './chain.js';
 import { familyNumber, type Family } from './family.js';
@@ -213,35 +213,15 @@ interface ElementTemplate {
 
 const elementTemplates = new WeakMap<TypedSetRef, Map<number, ElementTemplate>>();
 
-/** Where the generation, the key and the data of a one-element batch are. */
+/** Where the generation, the key and the data of a one-element batch are (BATCH_BEGIN, then the element message). */
 function elementTemplate(bytes: Buffer, map: boolean): ElementTemplate | undefined {
-  const at: { gen?: number; key?: number; data?: number } = {};
-  const valueOf = (nest: Buffer, into: 'key' | 'data') =>
-    forEachAttr(nest, 0, nest.length, (type, value) => {
-      if (type === NFTA_DATA_VALUE) at[into] = value.byteOffset - bytes.byteOffset;
-    });
-  let n = 0;
-  forEachMessage(bytes, (_type, start, end) => {
-    if (n === 0) {
-      forEachAttr(bytes, start + NFGENMSG_LEN, end, (type, value) => {
-        if (type === NFNL_BATCH_GENID) at.gen = value.byteOffset - bytes.byteOffset;
-      });
-    } else if (n === 1) {
-      forEachAttr(bytes, start + NFGENMSG_LEN, end, (type, list) => {
-        if (type !== NFTA_SET_ELEM_LIST_ELEMENTS) return;
-        forEachAttr(list, 0, list.length, (t, elem) => {
-          if (t !== NFTA_LIST_ELEM) return;
-          forEachAttr(elem, 0, elem.length, (k, nest) => {
-            if (k === NFTA_SET_ELEM_KEY) valueOf(nest, 'key');
-            else if (k === NFTA_SET_ELEM_DATA) valueOf(nest, 'data');
-          });
-        });
-      });
-    }
-    n++;
-  });
-  if (at.gen === undefined || at.key === undefined || (map && at.data === undefined)) return undefined;
-  return { bytes: Buffer.from(bytes), genAt: at.gen, keyAt: at.key, ...(map ? { dataAt: at.data } : {}) };
+  const second = (bytes.readUInt32LE(0) + 3) & ~3;
+  const elem = [NFTA_SET_ELEM_LIST_ELEMENTS, NFTA_LIST_ELEM];
+  const genAt = attrPathAt(bytes, 0, NFGENMSG_LEN, [NFNL_BATCH_GENID]);
+  const keyAt = attrPathAt(bytes, second, NFGENMSG_LEN, [...elem, NFTA_SET_ELEM_KEY, NFTA_DATA_VALUE]);
+  const dataAt = map ? attrPathAt(bytes, second, NFGENMSG_LEN, [...elem, NFTA_SET_ELEM_DATA, NFTA_DATA_VALUE]) : undefined;
+  if (genAt === undefined || keyAt === undefined || (map && dataAt === undefined)) return undefined;
+  return { bytes: Buffer.from(bytes), genAt, keyAt, ...(map ? { dataAt } : {}) };
 }
 
 /** A new, empty transaction. */

@@ -130,6 +130,27 @@ export function forEachAttr(buf: Buffer, start: number, end: number, fn: (type: 
   }
 }
 
+/**
+ * Offset in buf of the value of the attribute at `path` in the message at
+ * `msgStart` (after its fixed header of `fixed` bytes): the first attribute
+ * of path[0], inside it the first of path[1], and so on. Undefined when
+ * one is missing. For templates: where a value to write over lies.
+ */
+export function attrPathAt(buf: Buffer, msgStart: number, fixed: number, path: readonly number[]): number | undefined {
+  let start = msgStart + NLMSG_HDRLEN + fixed;
+  let end = msgStart + buf.readUInt32LE(msgStart);
+  for (const type of path) {
+    let found: Buffer | undefined;
+    forEachAttr(buf, start, end, (t, value) => {
+      if (t === type && !found) found = value;
+    });
+    if (!found) return undefined;
+    start = found.byteOffset - buf.byteOffset;
+    end = start + found.length;
+  }
+  return start;
+}
+
 export function attrs(buf: Buffer, start = 0, end = buf.length): RawAttr[] {
   const out: RawAttr[] = [];
   forEachAttr(buf, start, end, (type, value, nested) => out.push({ type, nested, value }));

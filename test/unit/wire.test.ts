@@ -9,6 +9,7 @@ import {
   NLM_F_REQUEST,
   NLMSG_ERROR,
   Writer,
+  attrPathAt,
   attrs,
   forEachMessage,
   parseError,
@@ -192,5 +193,27 @@ describe('addresses', () => {
     expect(() => parseCidr('10.0.0.1/33', 'subnet')).toThrow(/subnet: prefix length/);
     expect(() => parseCidr('10.0.0/8', 'subnet')).toThrow(/subnet: "10.0.0\/8" is not an IP address/);
     expect(bytesToMac(macToBytes('02:42:AC:11:00:02'))).toBe('02:42:ac:11:00:02');
+  });
+});
+
+describe('attrPathAt', () => {
+  it('finds the value of a nested attribute by its path of types, and nothing where a step is missing', () => {
+    const w = new Writer();
+    const m = w.begin(16, NLM_F_REQUEST);
+    w.struct(4);
+    w.u32(1, 0x11111111);
+    const outer = w.nest(2);
+    w.u32(5, 0x22222222);
+    const inner = w.nest(3);
+    w.u32(7, 0x33333333);
+    w.endNest(inner);
+    w.endNest(outer);
+    w.end(m);
+    const b = Buffer.from(w.finish());
+    expect(b.readUInt32LE(attrPathAt(b, 0, 4, [1])!)).toBe(0x11111111);
+    expect(b.readUInt32LE(attrPathAt(b, 0, 4, [2, 5])!)).toBe(0x22222222);
+    expect(b.readUInt32LE(attrPathAt(b, 0, 4, [2, 3, 7])!)).toBe(0x33333333);
+    expect(attrPathAt(b, 0, 4, [2, 7])).toBeUndefined();
+    expect(attrPathAt(b, 0, 4, [9])).toBeUndefined();
   });
 });
