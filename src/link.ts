@@ -394,11 +394,23 @@ export interface CreateLinkOptions extends NsOption {
   /** Enslave to this master (bridge) in the same request; a name costs one lookup first. */
   master?: LinkRef;
   txqlen?: number;
+  /**
+   * Transmit and receive queues (IFLA_NUM_TX_QUEUES / IFLA_NUM_RX_QUEUES,
+   * 1..4096; `ip link add … numtxqueues N numrxqueues N`). Fixed at
+   * creation. Unset, the kind decides: a veth gets one of each per possible
+   * CPU, each with its sysfs objects — on a many-core host most of what a
+   * veth costs to create, and used only by XDP and NAPI GRO on the veth.
+   */
+  txQueues?: number;
+  rxQueues?: number;
   /** IFLA_IFALIAS, set right after the create (one more request: the kernel ignores it on create). */
   alias?: string;
 }
 
-const COMMON_KEYS = ['name', 'ns', 'mtu', 'mac', 'up', 'linkGroup', 'master', 'txqlen', 'alias'] as const;
+const COMMON_KEYS = ['name', 'ns', 'mtu', 'mac', 'up', 'linkGroup', 'master', 'txqlen', 'txQueues', 'rxQueues', 'alias'] as const;
+
+/** The most queues of either direction the kernel gives a link (rtnl_create_link). */
+export const MAX_LINK_QUEUES = 4096;
 
 /** Refuses keys a create function does not know. */
 export function checkKeys(opts: object, own: readonly string[], fn: string): void {
@@ -421,6 +433,8 @@ export function commonCreate(opts: CreateLinkOptions): CommonCreate {
   if (opts.mtu !== undefined) attrs.mtu = validate.uint(opts.mtu, 'mtu', 0xffffffff, 1);
   if (opts.mac !== undefined) attrs.address = validate.mac(opts.mac);
   if (opts.txqlen !== undefined) attrs.txqlen = validate.uint(opts.txqlen, 'txqlen');
+  if (opts.txQueues !== undefined) attrs.numTxQueues = validate.uint(opts.txQueues, 'txQueues', MAX_LINK_QUEUES, 1);
+  if (opts.rxQueues !== undefined) attrs.numRxQueues = validate.uint(opts.rxQueues, 'rxQueues', MAX_LINK_QUEUES, 1);
   if (opts.linkGroup !== undefined) attrs.group = groupArg(opts.linkGroup, 'linkGroup');
   if (opts.up !== undefined && typeof opts.up !== 'boolean') throw new TypeError('up must be a boolean');
   if (opts.ns !== undefined && !(opts.ns instanceof Namespace)) throw new TypeError('ns must be a Namespace');

@@ -2,7 +2,7 @@
 // outside the sandbox (npm test → test/sandbox.mjs), so no test can touch
 // the host's network.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { Namespace } from '../src/namespace.js';
 
 if (process.env.NETWEAVE_SANDBOX !== '1') {
@@ -92,4 +92,15 @@ export function openFdsOf(kind: 'net:' | 'socket:'): number {
       return false;
     }
   }).length;
+}
+
+/** How many CPUs the kernel counts as possible (/sys/devices/system/cpu/possible, e.g. "0-1" or "0-3,8-11"). */
+export function possibleCpus(): number {
+  return readFileSync('/sys/devices/system/cpu/possible', 'utf8')
+    .trim()
+    .split(',')
+    .reduce((n, r) => {
+      const [a, b] = r.split('-').map(Number);
+      return n + (b === undefined ? 1 : b - a + 1);
+    }, 0);
 }

@@ -4,7 +4,7 @@
 // decodes the same.
 import { execFileSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ipJson, ipRun, kernelHasLinkKind, NsScope, uniqueName, whileSteady } from './helpers.js';
+import { ipJson, ipRun, kernelHasLinkKind, NsScope, possibleCpus, uniqueName, whileSteady } from './helpers.js';
 import { NetlinkError } from '../src/errors.js';
 import {
   createInParentThenMove,
@@ -171,6 +171,25 @@ describe('veth pairs', () => {
     expect(e).toMatchObject({ ifname: 'va0', mtu: 1400, address: '02:11:22:33:44:55', link: 'vb0', linkinfo: { info_kind: 'veth' } });
     expect(ipLink(ns, 'vb0')).toMatchObject({ mtu: 1400, address: '02:11:22:33:44:66', link: 'va0' });
     await expectSameAsIp(ns);
+  });
+
+  it('gives both ends the queues asked for; unasked, the kernel\'s own default (one per possible CPU for a veth)', async () => {
+    const pair = await createVethPair({ name: 'vq0', peer: { name: 'vq1' }, txQueues: 1, rxQueues: 3, ns });
+    expect(pair.link).toMatchObject({ numTxQueues: 1, numRxQueues: 3 });
+    expect(await getLink('vq1', { ns })).toMatchObject({ numTxQueues: 1, numRxQueues: 3 });
+    for (const end of ['vq0', 'vq1']) expect(ipJson(ns, '-d', 'link', 'show', 'dev', end)[0]).toMatchObject({ num_tx_queues: 1, num_rx_queues: 3 });
+    // What `ip link add … type veth` gets: the same as leaving the options out here.
+    ipRun(ns, 'link', 'add', 'vq2', 'type', 'veth', 'peer', 'name', 'vq3');
+    const plain = await createVethPair({ name: 'vq4', peer: { name: 'vq5' }, ns });
+    const ipDefault = ipJson(ns, '-d', 'link', 'show', 'dev', 'vq2')[0];
+    expect(plain.link).toMatchObject({ numTxQueues: ipDefault.num_tx_queues, numRxQueues: ipDefault.num_rx_queues });
+    expect(ipDefault.num_tx_queues).toBe(possibleCpus());
+    for (const [k, v] of [['txQueues', 0], ['rxQueues', 4097], ['txQueues', 1.5], ['rxQueues', '2']] as const) {
+      const err = await createVethPair({ name: 'vq6', peer: { name: 'vq7' }, [k]: v, ns } as never).catch((e) => e);
+      expect(err, `${k} ${v}`).toBeInstanceOf(RangeError);
+      expect(err.message).toMatch(new RegExp(`^${k} must be an integer in 1..4096`));
+    }
+    expect(names(await listLinks({ ns })).filter((n) => n.startsWith('vq6') || n.startsWith('vq7'))).toEqual([]);
   });
 
   it('gives the peer its final name inside another namespace, beside an eth0 of its own; up brings both ends up', async () => {

@@ -22,12 +22,12 @@ export interface VethPair {
  * Creates a veth pair in ONE request: the peer's ifinfomsg, name and
  * namespace travel in VETH_INFO_PEER, so the peer is born inside another
  * namespace under its final name (say `eth0`, even if `ns` has an `eth0`).
- * `mtu` and `linkGroup` apply to both ends. `up` brings up both: the link in
+ * `mtu`, `linkGroup`, `txQueues` and `rxQueues` apply to both ends. `up` brings up both: the link in
  * the create request, the peer right after in its namespace (IFF_UP on the
  * peer inside the create fails with ENOTCONN); if that fails the pair is
  * deleted. The kernel creates both ends or neither.
  *
- * `ip link add <name> [mtu N] [address MAC] type veth peer name <peer> [netns <ns>] [address MAC]`
+ * `ip link add <name> [mtu N] [address MAC] [numtxqueues N numrxqueues N] type veth peer name <peer> [netns <ns>] [address MAC] [numtxqueues N numrxqueues N]`
  */
 export async function createVethPair(opts: VethPairOptions): Promise<VethPair> {
   checkKeys(opts, ['peer', 'peerMac'], 'createVethPair');
@@ -44,6 +44,8 @@ export async function createVethPair(opts: VethPairOptions): Promise<VethPair> {
   if (opts.peerMac !== undefined) peerAttrs.address = validate.mac(opts.peerMac, 'peerMac');
   if (common.attrs.group !== undefined) peerAttrs.group = common.attrs.group;
   if (peerNs !== ns) peerAttrs.netNsFd = nsFdOf(peerNs);
+  if (common.attrs.numTxQueues !== undefined) peerAttrs.numTxQueues = common.attrs.numTxQueues;
+  if (common.attrs.numRxQueues !== undefined) peerAttrs.numRxQueues = common.attrs.numRxQueues;
 
   const link = await createLinkRequest({
     ns,
