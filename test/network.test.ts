@@ -26,7 +26,7 @@ import {
   type Endpoint,
   type Network,
 } from '../src/network/index.js';
-import { ipJson, ipRun, openFdsOf } from './helpers.js';
+import { ipJson, ipRun, openFdsOf, possibleCpus } from './helpers.js';
 import { ask, HOST_IP, NsScope, OUTSIDE_IP, resolveA, tcpServer, udpAsk, udpEcho, unreachable, world } from './network-helpers.js';
 
 const scope = new NsScope();
@@ -533,5 +533,60 @@ describe('connectNew: a container namespace made and connected in one pass', () 
     const e = await none.connectNew();
     made.push(e.ns!);
     expect((await listLinks({ ns: e.ns! })).map((l) => [l.name, l.flags.up])).toEqual([['lo', true]]);
+  });
+});
+
+describe('the queues of endpoint veths', () => {
+  // [host end, container end] as the kernel reports them: [tx, rx] each.
+  const queuesOf = async (net: Network, e: Endpoint): Promise<number[][]> => {
+    const h = ipJson(host, '-d', 'link', 'show', 'dev', e.hostInterface!)[0];
+    const c = (await listLinks({ ns: e.ns! })).find((l) => l.name === e.interface)!;
+    return [
+      [h.num_tx_queues, h.num_rx_queues],
+      [c.numTxQueues!, c.numRxQueues!],
+    ];
+  };
+  const made: Namespace[] = [];
+  afterAll(() => {
+    for (const ns of made) ns.close();
+  });
+
+  it('are one of each by default, on both ends, by connect and connectNew; the option sets another count or the kernel\'s default', async () => {
+    const nets: Network[] = [];
+    try {
+      const one = await createNetwork({ ns: host, name: 'q1', subnet: '10.91.0.0/24' });
+      nets.push(one);
+      const three = await createNetwork({ ns: host, name: 'q3', subnet: '10.92.0.0/24', options: { queues: 3 } });
+      nets.push(three);
+      const kernel = await createNetwork({ ns: host, name: 'q0', subnet: '10.93.0.0/24', options: { queues: '0' } });
+      nets.push(kernel);
+      expect(one.options.queues).toBeUndefined();
+      expect(three.options.queues).toBe('3');
+      const ns = await scope.create('nwq');
+      const connected = await one.connect(ns);
+      const fresh = await one.connectNew();
+      made.push(fresh.ns!);
+      expect(await queuesOf(one, { ...connected, ns })).toEqual([[1, 1], [1, 1]]);
+      expect(await queuesOf(one, fresh)).toEqual([[1, 1], [1, 1]]);
+      const e3 = await three.connectNew();
+      made.push(e3.ns!);
+      expect(await queuesOf(three, e3)).toEqual([[3, 3], [3, 3]]);
+      // 0: what `ip link add … type veth` gets, one per possible CPU.
+      const e0 = await kernel.connectNew();
+      made.push(e0.ns!);
+      const cpus = possibleCpus();
+      expect(await queuesOf(kernel, e0)).toEqual([[cpus, cpus], [cpus, cpus]]);
+      // The option is recorded with the network: a new process finds it again.
+      const tag = ipJson(host, 'link', 'show', 'dev', three.interface!)[0].ifalias;
+      expect(tag).toMatch(/ o\.queues=3( |$)/);
+      for (const bad of [-1, 4097, 1.5, 'many']) {
+        const err = await createNetwork({ ns: host, name: 'qbad', subnet: '10.94.0.0/24', options: { queues: bad } }).catch((e) => e);
+        expect(code(err), String(bad)).toBe('ERR_OUT_OF_RANGE');
+        expect(err.message).toMatch(/options\.queues must be an integer in 0\.\.4096/);
+      }
+      expect((await listNetworks({ ns: host })).map((n) => n.name)).not.toContain('qbad');
+    } finally {
+      for (const n of nets) await removeNetwork(n, { ns: host, force: true });
+    }
   });
 });

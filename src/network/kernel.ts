@@ -28,6 +28,8 @@ import {
   IFLA_MASTER,
   IFLA_MTU,
   IFLA_NET_NS_FD,
+  IFLA_NUM_RX_QUEUES,
+  IFLA_NUM_TX_QUEUES,
   writeIfinfomsg,
   writeLinkMessage,
 } from '../wire/link.js';
@@ -98,6 +100,8 @@ export interface VethEndpointRequest {
   group: number;
   master: number;
   mtu?: number;
+  /** Transmit and receive queues of each end (unset: the kernel's default, one per possible CPU). */
+  queues?: number;
 }
 
 /**
@@ -141,7 +145,8 @@ export interface VethEndpointLinks {
 
 /**
  * One request on the host namespace's socket:
- *   ip link add <hostName> group G master <bridge> type veth peer name <ifname> netns <C> address <mac> group G
+ *   ip link add <hostName> group G master <bridge> [numtxqueues Q numrxqueues Q] type veth
+ *       peer name <ifname> netns <C> address <mac> group G [numtxqueues Q numrxqueues Q]
  *   ip link set dev <hostName> up
  * The create is echoed (NLM_F_ECHO), which gives the container end's index
  * (IFLA_LINK) without a lookup.
@@ -166,7 +171,7 @@ export function writeVethEndpoint(r: VethEndpointRequest, at?: { nsFd: number })
   // Both messages are the same for every endpoint of a network but for the
   // host name, the MAC and the namespace fd: copied from a template of their
   // shape, those written in.
-  const key = `${Buffer.byteLength(r.hostName)}|${r.ifname}|${r.mtu ?? ''}|${r.master}|${r.group}`;
+  const key = `${Buffer.byteLength(r.hostName)}|${r.ifname}|${r.mtu ?? ''}|${r.master}|${r.group}|${r.queues ?? ''}`;
   let t = hostTemplates.get(key);
   if (!t) {
     if (hostTemplates.size >= 64) hostTemplates.clear();
@@ -204,6 +209,7 @@ function hostTemplate(r: VethEndpointRequest): HostTemplate {
   if (r.mtu !== undefined) w.u32(IFLA_MTU, r.mtu);
   w.u32(IFLA_MASTER, r.master);
   w.u32(IFLA_GROUP, r.group);
+  queues(w, r.queues);
   const li = w.nest(IFLA_LINKINFO);
   w.string(IFLA_INFO_KIND, 'veth');
   const data = w.nest(IFLA_INFO_DATA);
@@ -216,6 +222,7 @@ function hostTemplate(r: VethEndpointRequest): HostTemplate {
   w.u32(IFLA_GROUP, r.group);
   const nsFdAt = w.off + NLA_HDRLEN;
   w.u32(IFLA_NET_NS_FD, 0);
+  queues(w, r.queues);
   w.endNest(peer);
   w.endNest(data);
   w.endNest(li);
@@ -227,6 +234,12 @@ function hostTemplate(r: VethEndpointRequest): HostTemplate {
   w.string(IFLA_IFNAME, r.hostName);
   w.end(up);
   return { bytes: Buffer.from(w.finish()), nameAt, macAt, nsFdAt, upNameAt };
+}
+
+function queues(w: Writer, n: number | undefined): void {
+  if (n === undefined) return;
+  w.u32(IFLA_NUM_TX_QUEUES, n);
+  w.u32(IFLA_NUM_RX_QUEUES, n);
 }
 
 /** The links a host request made, or its error (after removing what it made). */

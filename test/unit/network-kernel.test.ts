@@ -54,8 +54,9 @@ describe('the host request of a connect', () => {
   // What the table-driven encoders write for the same request.
   function generic(r: Parameters<typeof writeVethEndpoint>[0] & { container: Namespace }): Buffer {
     const w = new Writer(512);
-    const attrs = { ifname: r.hostName, group: r.group, master: r.master, ...(r.mtu !== undefined ? { mtu: r.mtu } : {}) };
-    const peer = { ifname: r.ifname, group: r.group, address: r.mac, netNsFd: nsFdOf(r.container), ...(r.mtu !== undefined ? { mtu: r.mtu } : {}) };
+    const q = r.queues !== undefined ? { numTxQueues: r.queues, numRxQueues: r.queues } : {};
+    const attrs = { ifname: r.hostName, group: r.group, master: r.master, ...(r.mtu !== undefined ? { mtu: r.mtu } : {}), ...q };
+    const peer = { ifname: r.ifname, group: r.group, address: r.mac, netNsFd: nsFdOf(r.container), ...(r.mtu !== undefined ? { mtu: r.mtu } : {}), ...q };
     writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL | NLM_F_ECHO, { attrs, kind: 'veth', info: { peer: { attrs: peer } } });
     writeLinkMessage(w, RTM_NEWLINK, NLM_F_REQUEST | NLM_F_ACK, { ifi: { flags: IFF_UP, change: IFF_UP }, attrs: { ifname: r.hostName } });
     return w.finish();
@@ -63,7 +64,7 @@ describe('the host request of a connect', () => {
   it('written directly is byte for byte what the encoders write', () => {
     const base = { host: ns, container: ns, hostName: 'nwv0123456789a', ifname: 'eth0', mac: '02:42:ac:12:00:02', group: 0x6e770004, master: 7 };
     const again = { ...base, hostName: 'nwefedcba987654', mac: '02:42:ac:12:ff:fe' };
-    for (const r of [base, again, { ...base, mtu: 1450 }, { ...again, mtu: 1450 }, { ...base, ifname: 'eth12', hostName: 'v' }, { ...base, mac: 'FE:DC:BA:98:76:54' }, { ...again, ifname: 'veth-in-container', group: 7 }]) {
+    for (const r of [base, again, { ...base, mtu: 1450 }, { ...again, mtu: 1450 }, { ...base, ifname: 'eth12', hostName: 'v' }, { ...base, mac: 'FE:DC:BA:98:76:54' }, { ...again, ifname: 'veth-in-container', group: 7 }, { ...base, queues: 1 }, { ...again, queues: 1 }, { ...again, queues: 16, mtu: 9000 }]) {
       expect(writeVethEndpoint(r).toString('hex')).toBe(generic(r).toString('hex'));
     }
   });
