@@ -13,6 +13,7 @@ import { defaultNetwork, removeNetwork, closeNetworks, type Endpoint, type Netwo
 import { getLink } from '../src/link.js';
 import { connectVethEndpoint, deleteGroups, prepareAlias, prepareInside } from '../src/network/kernel.js';
 import { encodeTag, groupOf, linkNames, macFromIp, randomId } from '../src/network/tags.js';
+import { DEFAULT_QUEUES } from '../src/network/drivers/bridge.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -111,6 +112,36 @@ function ipBatch(n: number): Promise<number[]> {
     await runWithInput('ip', ['-n', host, '-batch', '-'], `link add ${h} type veth peer name eth0 netns ${c}\nlink set ${h} master nwbr0\nlink set ${h} up\n`);
     await runWithInput('ip', ['-n', c, '-batch', '-'], `link set eth0 up\naddr add ${containerAddress(i)}/16 dev eth0\nroute add default via 172.18.0.1\n`);
   });
+}
+
+/** Queues per direction of netweave's endpoint veths (the network's default), for the same-work C run. */
+const ONE_QUEUE = DEFAULT_QUEUES;
+
+/** bench/c/container in serve mode: connects blocks of containers on command, tears them down. */
+function startServe(args: string[]) {
+  const child = spawn(buildC('container'), ['serve', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const line = async () => {
+    const { value, done } = await lines.next();
+    if (done) throw new Error('bench/c/container serve exited');
+    return value as string;
+  };
+  return {
+    async connect(n: number): Promise<number[]> {
+      child.stdin.write(`connect ${n}\n`);
+      const us: number[] = [];
+      for (let i = 0; i < n; i++) us.push(Number(await line()));
+      return us;
+    },
+    async teardown(): Promise<void> {
+      child.stdin.write('teardown\n');
+      if ((await line()) !== 'ok') throw new Error('bench/c/container serve: teardown failed');
+    },
+    async stop(): Promise<void> {
+      child.stdin.end();
+      if (child.exitCode === null) await once(child, 'exit');
+    },
+  };
 }
 
 /**
@@ -213,7 +244,7 @@ class NetweaveSide {
       const tagText = encodeTag({ kind: 'e', id, network: net.id, name: id.slice(0, 12), aliases: [], ifname: 'eth0', ip });
       const inside = prepareInside({ ns: c, cidr: `${ip}/16`, gateway: '172.18.0.1', loopback: false, up: true }, 'bench');
       await connectVethEndpoint(
-        { host, container: c, hostName: linkNames.hostVeth(id), ifname: 'eth0', mac: macFromIp(ip), group: groupOf(slot, 'endpoints'), master: brIdx },
+        { host, container: c, hostName: linkNames.hostVeth(id), ifname: 'eth0', mac: macFromIp(ip), group: groupOf(slot, 'endpoints'), master: brIdx, queues: DEFAULT_QUEUES },
         inside,
         prepareAlias(host, tagText, 'bench'),
         'bench',
@@ -227,37 +258,31 @@ class NetweaveSide {
 
   /**
    * connectNew and Namespace.create + connect against container.c in serve
-   * mode, in blocks of `block` containers that rotate C → connectNew → C →
-   * two calls (the order turning each round), so the three are sampled in
-   * the same seconds: this VM's drift moves C's own median by ±15% between
-   * runs, more than the ratio allows. The first container of every block is
+   * mode — as the issue's composite (the kernel's default veth queues) and
+   * with one queue pair per end, as netweave's networks make them (the same
+   * kernel work) — in blocks of `block` containers that rotate C →
+   * connectNew → C1 → C → two calls → C1 (the order turning each round), so
+   * all four are sampled in the same seconds: this VM's drift moves C's own
+   * median by ±15% between runs, more than the ratio allows. The first container of every block is
    * dropped (it pays the hand-over from the other process); everything is
    * removed every `every` rounds, on both sides.
    */
-  async interleaved(rounds: number, block: number, every: number): Promise<{ c: number[]; connectNew: number[]; connect: number[] }> {
-    const child = spawn(buildC('container'), ['serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
-    const line = async () => {
-      const { value, done } = await lines.next();
-      if (done) throw new Error('bench/c/container serve exited');
-      return value as string;
-    };
-    const out = { c: [] as number[], connectNew: [] as number[], connect: [] as number[] };
-    const cBlock = async () => {
-      child.stdin.write(`connect ${block}\n`);
-      const us: number[] = [];
-      for (let i = 0; i < block; i++) us.push(Number(await line()));
-      return us;
-    };
-    // C runs a block for each of netweave's two: both sides then hold as many
-    // containers at every point. A connect's cost grows with the containers
-    // already there (~3–4 µs each here: bridge ports, namespaces), and with
-    // one C block per round netweave held twice C's, ~100 µs more per connect.
+  async interleaved(rounds: number, block: number, every: number): Promise<{ c: number[]; c1: number[]; connectNew: number[]; connect: number[] }> {
+    const children = [startServe([]), startServe([String(ONE_QUEUE)])];
+    const [c, c1] = children;
+    const out = { c: [] as number[], c1: [] as number[], connectNew: [] as number[], connect: [] as number[] };
+    // Each C program runs a block for each of netweave's two: all three
+    // then hold as many containers at every point. A connect's cost grows
+    // with the containers already there (~3–4 µs each here: bridge ports,
+    // namespaces), and with one C block per round netweave held twice C's,
+    // ~100 µs more per connect.
     const blocks: [keyof typeof out, () => Promise<number[]>][] = [
-      ['c', cBlock],
+      ['c', () => c.connect(block)],
       ['connectNew', () => timeEach(block, () => this.connectOne(false, 'new'))],
-      ['c', cBlock],
+      ['c1', () => c1.connect(block)],
+      ['c', () => c.connect(block)],
       ['connect', () => timeEach(block, () => this.connectOne(false))],
+      ['c1', () => c1.connect(block)],
     ];
     try {
       for (let r = 0; r < rounds; r++) {
@@ -266,15 +291,13 @@ class NetweaveSide {
           out[k].push(...(await run()).slice(1));
         }
         if ((r + 1) % every === 0 || r === rounds - 1) {
-          child.stdin.write('teardown\n');
-          if ((await line()) !== 'ok') throw new Error('bench/c/container serve: teardown failed');
+          for (const child of children) await child.teardown();
           await this.removeAll();
           await settleNetns();
         }
       }
     } finally {
-      child.stdin.end();
-      await once(child, 'exit');
+      for (const child of children) await child.stop();
     }
     return out;
   }
@@ -311,7 +334,7 @@ const bench: Bench = {
     const cRuns: CContainer[] = [];
     const connectUs: number[] = [];
     const removeUs: number[] = [];
-    let inter: { c: number[]; connectNew: number[]; connect: number[] };
+    let inter: { c: number[]; c1: number[]; connectNew: number[]; connect: number[] };
     let nwExtra: { withLo: Summary; steps: Record<string, Summary>; removeNetworkUs: number; concurrent: { wallUsPerContainer: number; removeUs: number } };
     try {
       // Dropped namespaces are freed by the kernel afterwards, asynchronously: settle
@@ -346,7 +369,7 @@ const bench: Bench = {
       steps: Object.fromEntries(Object.keys(cRuns[0].steps).map((k) => [k, { median_us: mean((x) => x.steps[k].median_us) }])),
     };
     const nw = { connect: summarize(connectUs), remove: summarize(removeUs), ...nwExtra };
-    const paired = { c: summarize(inter.c), connectNew: summarize(inter.connectNew), connect: summarize(inter.connect) };
+    const paired = { c: summarize(inter.c), c1: summarize(inter.c1), connectNew: summarize(inter.connectNew), connect: summarize(inter.connect) };
     const perBlock = `${ROUNDS} rounds of a block of ${BLOCK} each (first of each block dropped), teardown every ${TEARDOWN_EVERY} rounds`;
     const perStep = summarize(await ipPerStep(IP_PER_STEP));
     const batch = summarize(await ipBatch(IP_BATCH));
@@ -361,7 +384,15 @@ const bench: Bench = {
           reference: ms(paired.c.median),
           referenceName: 'C',
           target: { kind: 'max-ratio', value: 1.2, text: '≤ 1.2× C' },
-          note: `the work of container.c (new namespace, veth with its peer born inside, attach, up, address, default route) plus the endpoint tag, in one pass of the engine thread: the namespace is the chain's first part, made while JS writes the rest. C (serve mode), connectNew and Namespace.create + connect alternate, C with a block for each of netweave's so both hold as many containers: ${perBlock}; after ${WARM_UP} untimed connects of each kind (V8 has compiled the path, as in a running service)`,
+          note: `the work of container.c (new namespace, veth with its peer born inside, attach, up, address, default route) plus the endpoint tag, in one pass of the engine thread: the namespace is the chain's first part, made while JS writes the rest. netweave's veth ends have one transmit and one receive queue (the network's default); C's have the kernel's default, one per possible CPU, as ip link add makes them (the next row: C with one queue pair too). The C programs (serve mode), connectNew and Namespace.create + connect alternate, each C with a block for each of netweave's so all hold as many containers: ${perBlock}; after ${WARM_UP} untimed connects of each kind (V8 has compiled the path, as in a running service)`,
+        },
+        {
+          metric: `connectNew vs C with one queue pair per veth end too: the same kernel work (median of ${paired.connectNew.n})`,
+          unit: 'ms/container',
+          netweave: ms(paired.connectNew.median),
+          reference: ms(paired.c1.median),
+          referenceName: 'C 1 queue',
+          note: 'what netweave adds to the kernel work: JS, the hand-offs between the JS and engine threads, the tag commit',
         },
         {
           metric: `Namespace.create, then connect (two calls), interleaved (median of ${paired.connect.n})`,

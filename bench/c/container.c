@@ -1,13 +1,16 @@
 // Reference for bench/container.ts: the whole container setup over plain
 // rtnetlink, one request + ack per step, in a home namespace this program
 // creates (bridge nwbr0 172.18.0.1/16, up).
-//   container [n=200]
+//   container [n=200] [queues=0]
 // connect, per container i (step timings in JSON):
 //   netns   unshare(CLONE_NEWNET), open its fd and a netlink socket in it,
 //           setns back home                        (ip netns add)
 //   veth    nwcI (group 42) + peer eth0 born in the namespace via
 //           IFLA_NET_NS_FD          (ip link add nwcI group 42 type veth peer
 //                                     name eth0 netns cI)
+//           queues > 0: that many transmit and receive queues on both ends
+//           (numtxqueues Q numrxqueues Q); 0, the default: the kernel's own
+//           (one per possible CPU), as `ip link add` leaves it
 //   attach  ip link set nwcI master nwbr0
 //   up      ip link set nwcI up
 //   peer_up ip -n cI link set eth0 up
@@ -22,7 +25,7 @@
 // remove_netns: closing every namespace fd; timed until the RTM_DELLINK
 // events of all n home ends arrived (the kernel deletes a veth's peer with
 // it); per container. One JSON line.
-//   container serve
+//   container serve [queues=0]
 // The same home and warm-up, then commands on stdin, for runs interleaved
 // with netweave's: "connect K" connects K more containers and prints each
 // one's µs on a line; "teardown" removes them all (group delete, namespace
@@ -37,6 +40,7 @@ enum { S_NETNS, S_VETH, S_ATTACH, S_UP, S_PEER_UP, S_ADDR, S_ROUTE, S_COUNT };
 static const char *step_names[S_COUNT] = {"netns", "veth", "attach", "up", "peer_up", "addr", "route"};
 
 static int home;
+static uint32_t queues;
 static nl_t hs;
 static int bridge;
 static int ns_fds[MAXN];
@@ -62,7 +66,7 @@ static void connect_one(int i) {
   t = now;
 
   buf_reset(&m);
-  rt_veth(&m, host, "eth0", GROUP, ns_fds[i]);
+  rt_veth_queues(&m, host, "eth0", GROUP, ns_fds[i], queues);
   step(&hs, "create veth with peer in the namespace", S_VETH, &t);
   buf_reset(&m);
   rt_setlink(&m, 0, host, 0, (uint32_t)bridge);
@@ -140,7 +144,9 @@ int main(int argc, char **argv) {
   prog_name = "container";
   int serving = argc > 1 && strcmp(argv[1], "serve") == 0;
   int n = argc > 1 && !serving ? atoi(argv[1]) : 200;
-  if (n < 1 || n > MAXN) die("usage: container [n<=%d] | container serve", MAXN);
+  int q = argc > 2 ? atoi(argv[2]) : 0;
+  if (n < 1 || n > MAXN || q < 0 || q > 4096) die("usage: container [n<=%d] [queues<=4096] | container serve [queues]", MAXN);
+  queues = (uint32_t)q;
   home = ns_enter_new();
   nl_open(&hs, NETLINK_ROUTE, BUF);
 

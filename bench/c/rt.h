@@ -12,13 +12,19 @@
 
 #define NEW_FLAGS (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL)
 
-// ip link add NAME [group G] type veth peer name PEER [netns FD]
-// group 0 and peer_ns_fd -1 leave those attributes out.
-static inline void rt_veth(buf_t *m, const char *name, const char *peer, uint32_t group, int peer_ns_fd) {
+// ip link add NAME [group G] [numtxqueues Q numrxqueues Q] type veth
+//     peer name PEER [netns FD] [numtxqueues Q numrxqueues Q]
+// group 0, peer_ns_fd -1 and queues 0 leave those attributes out (queues:
+// the kernel's default, one per possible CPU for a veth).
+static inline void rt_veth_queues(buf_t *m, const char *name, const char *peer, uint32_t group, int peer_ns_fd, uint32_t queues) {
   size_t at = msg_begin(m, RTM_NEWLINK, NEW_FLAGS);
   msg_struct(m, struct ifinfomsg);
   attr_str(m, IFLA_IFNAME, name);
   if (group) attr_u32(m, IFLA_GROUP, group);
+  if (queues) {
+    attr_u32(m, IFLA_NUM_TX_QUEUES, queues);
+    attr_u32(m, IFLA_NUM_RX_QUEUES, queues);
+  }
   size_t li = nest_begin(m, IFLA_LINKINFO);
   attr_str(m, IFLA_INFO_KIND, "veth");
   size_t data = nest_begin(m, IFLA_INFO_DATA);
@@ -26,10 +32,19 @@ static inline void rt_veth(buf_t *m, const char *name, const char *peer, uint32_
   msg_struct(m, struct ifinfomsg);  // the peer's own ifinfomsg, then its attributes
   attr_str(m, IFLA_IFNAME, peer);
   if (peer_ns_fd >= 0) attr_u32(m, IFLA_NET_NS_FD, (uint32_t)peer_ns_fd);
+  if (queues) {
+    attr_u32(m, IFLA_NUM_TX_QUEUES, queues);
+    attr_u32(m, IFLA_NUM_RX_QUEUES, queues);
+  }
   nest_end(m, p);
   nest_end(m, data);
   nest_end(m, li);
   msg_end(m, at);
+}
+
+// rt_veth_queues with the kernel's default queues.
+static inline void rt_veth(buf_t *m, const char *name, const char *peer, uint32_t group, int peer_ns_fd) {
+  rt_veth_queues(m, name, peer, group, peer_ns_fd, 0);
 }
 
 // ip link add NAME type bridge
