@@ -117,6 +117,8 @@ function ipBatch(n: number): Promise<number[]> {
 /** Queues per direction of netweave's endpoint veths (the network's default), for the same-work C run. */
 const ONE_QUEUE = DEFAULT_QUEUES;
 
+type Serve = ReturnType<typeof startServe>;
+
 /** bench/c/container in serve mode: connects blocks of containers on command, tears them down. */
 function startServe(args: string[]) {
   const child = spawn(buildC('container'), ['serve', ...args], { stdio: ['pipe', 'pipe', 'inherit'] });
@@ -205,21 +207,42 @@ class NetweaveSide {
   }
 
   /**
-   * Wall time per container for n connects with `inFlight` running at once,
-   * as a runtime starting many containers would issue them: JS work of one
-   * overlaps kernel work of another. Then removed like a round.
+   * Wall time per container for n connectNew calls with `inFlight` running
+   * at once, as a runtime starting many containers would issue them: JS
+   * work of one overlaps kernel work of another. Then removed like a round.
    */
   async concurrent(n: number, inFlight: number): Promise<{ wallUsPerContainer: number; removeUs: number }> {
     let next = 0;
     const t0 = process.hrtime.bigint();
     await Promise.all(
       Array.from({ length: inFlight }, async () => {
-        while (next++ < n) await this.connectOne(false);
+        while (next++ < n) await this.connectOne(false, 'new');
       }),
     );
     const wallUsPerContainer = Number(process.hrtime.bigint() - t0) / 1000 / n;
     if (this.net.endpoints.length !== n) throw new Error(`netweave concurrent connect: ${this.net.endpoints.length} endpoints, expected ${n}`);
     return { wallUsPerContainer, removeUs: (await this.removeAll()) / n };
+  }
+
+  /**
+   * n containers at a time, `rounds` times, alternating (the order turning
+   * each round) between the C program connecting them one after the other
+   * and netweave with `inFlight` connectNew calls at once: µs per container
+   * of each round (C's: the sum of its connects' times; everything removed
+   * and settled after each).
+   */
+  async batch(c: Serve, rounds: number, n: number, inFlight: number): Promise<{ c: number[]; netweave: number[] }> {
+    const out = { c: [] as number[], netweave: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      for (const k of r % 2 ? (['netweave', 'c'] as const) : (['c', 'netweave'] as const)) {
+        if (k === 'c') {
+          out.c.push((await c.connect(n)).reduce((a, b) => a + b, 0) / n);
+          await c.teardown();
+        } else out.netweave.push((await this.concurrent(n, inFlight)).wallUsPerContainer);
+        await settleNetns();
+      }
+    }
+    return out;
   }
 
   /** Where the time goes: the requests connect makes, made and timed one by one (as connect overlaps them). */
@@ -267,9 +290,8 @@ class NetweaveSide {
    * dropped (it pays the hand-over from the other process); everything is
    * removed every `every` rounds, on both sides.
    */
-  async interleaved(rounds: number, block: number, every: number): Promise<{ c: number[]; c1: number[]; connectNew: number[]; connect: number[] }> {
-    const children = [startServe([]), startServe([String(ONE_QUEUE)])];
-    const [c, c1] = children;
+  async interleaved(c: Serve, c1: Serve, rounds: number, block: number, every: number): Promise<{ c: number[]; c1: number[]; connectNew: number[]; connect: number[] }> {
+    const children = [c, c1];
     const out = { c: [] as number[], c1: [] as number[], connectNew: [] as number[], connect: [] as number[] };
     // Each C program runs a block for each of netweave's two: all three
     // then hold as many containers at every point. A connect's cost grows
@@ -284,20 +306,16 @@ class NetweaveSide {
       ['connect', () => timeEach(block, () => this.connectOne(false))],
       ['c1', () => c1.connect(block)],
     ];
-    try {
-      for (let r = 0; r < rounds; r++) {
-        for (let j = 0; j < blocks.length; j++) {
-          const [k, run] = blocks[(j + r) % blocks.length];
-          out[k].push(...(await run()).slice(1));
-        }
-        if ((r + 1) % every === 0 || r === rounds - 1) {
-          for (const child of children) await child.teardown();
-          await this.removeAll();
-          await settleNetns();
-        }
+    for (let r = 0; r < rounds; r++) {
+      for (let j = 0; j < blocks.length; j++) {
+        const [k, run] = blocks[(j + r) % blocks.length];
+        out[k].push(...(await run()).slice(1));
       }
-    } finally {
-      for (const child of children) await child.stop();
+      if ((r + 1) % every === 0 || r === rounds - 1) {
+        for (const child of children) await child.teardown();
+        await this.removeAll();
+        await settleNetns();
+      }
     }
     return out;
   }
@@ -318,8 +336,9 @@ class NetweaveSide {
   }
 }
 
-/** Connects in flight for the concurrent row. */
+/** Connects in flight, and alternating rounds of N, for the many-containers row. */
 export const CONCURRENT = 8;
+export const BATCH_ROUNDS = 4;
 /** Interleaved rounds (C, connectNew, C, two calls: a block of each), containers per block, rounds between teardowns. */
 export const ROUNDS = 20;
 export const BLOCK = 11;
@@ -335,12 +354,16 @@ const bench: Bench = {
     const connectUs: number[] = [];
     const removeUs: number[] = [];
     let inter: { c: number[]; c1: number[]; connectNew: number[]; connect: number[] };
-    let nwExtra: { withLo: Summary; steps: Record<string, Summary>; removeNetworkUs: number; concurrent: { wallUsPerContainer: number; removeUs: number } };
+    let many: { c: number[]; netweave: number[] };
+    let nwExtra: { withLo: Summary; steps: Record<string, Summary>; removeNetworkUs: number };
+    const serve = [startServe([]), startServe([String(ONE_QUEUE)])];
     try {
       // Dropped namespaces are freed by the kernel afterwards, asynchronously: settle
       // after each phase so that cleanup does not land in the next one's figures.
       await settleNetns();
-      inter = await side.interleaved(ROUNDS, BLOCK, TEARDOWN_EVERY);
+      inter = await side.interleaved(serve[0], serve[1], ROUNDS, BLOCK, TEARDOWN_EVERY);
+      await settleNetns();
+      many = await side.batch(serve[0], BATCH_ROUNDS, N, CONCURRENT);
       // Whole runs of N, for the removal rows and C's per-step times.
       for (let k = 0; k < 2; k++) {
         await settleNetns();
@@ -355,10 +378,9 @@ const bench: Bench = {
       await settleNetns();
       const steps = await side.steps(N);
       await settleNetns();
-      const concurrent = await side.concurrent(N, CONCURRENT);
-      await settleNetns();
-      nwExtra = { withLo, steps, removeNetworkUs: await side.removeNetworkUs(N), concurrent };
+      nwExtra = { withLo, steps, removeNetworkUs: await side.removeNetworkUs(N) };
     } finally {
+      for (const child of serve) await child.stop();
       await side.stop();
     }
     const mean = (f: (c: CContainer) => number) => cRuns.reduce((a, c) => a + f(c), 0) / cRuns.length;
@@ -368,7 +390,7 @@ const bench: Bench = {
       remove_netns: { us_per_container: mean((x) => x.remove_netns.us_per_container) },
       steps: Object.fromEntries(Object.keys(cRuns[0].steps).map((k) => [k, { median_us: mean((x) => x.steps[k].median_us) }])),
     };
-    const nw = { connect: summarize(connectUs), remove: summarize(removeUs), ...nwExtra };
+    const nw = { connect: summarize(connectUs), remove: summarize(removeUs), ...nwExtra, many: { c: summarize(many.c), netweave: summarize(many.netweave) } };
     const paired = { c: summarize(inter.c), c1: summarize(inter.c1), connectNew: summarize(inter.connectNew), connect: summarize(inter.connect) };
     const perBlock = `${ROUNDS} rounds of a block of ${BLOCK} each (first of each block dropped), teardown every ${TEARDOWN_EVERY} rounds`;
     const perStep = summarize(await ipPerStep(IP_PER_STEP));
@@ -426,12 +448,12 @@ const bench: Bench = {
           target: { kind: 'max-ratio', value: 1.5, text: '≤ 1.5× C group' },
         },
         {
-          metric: `connect ${N} containers, ${CONCURRENT} at a time (wall time per container; C: its mean one at a time)`,
+          metric: `connect ${N} containers: connectNew ${CONCURRENT} at a time vs C one after the other (wall time per container, median of ${BATCH_ROUNDS} alternating rounds)`,
           unit: 'ms/container',
-          netweave: ms(nw.concurrent.wallUsPerContainer),
-          reference: ms(c.connect.mean_us),
+          netweave: ms(nw.many.netweave.median),
+          reference: ms(nw.many.c.median),
           referenceName: 'C',
-          note: 'the kernel serialises most of this on rtnl_lock; running connects concurrently lets one container\'s JS overlap another\'s kernel work',
+          note: 'what a runtime starting many containers waits for: JS work of one connect overlaps the kernel work of another (the kernel serialises most of it on rtnl_lock). C: the sum of its connects\' times',
         },
         { metric: `C: connect (mean of 2×${N}; periodic kernel work gives a tail)`, unit: 'ms/container', netweave: ms(nw.connect.mean), reference: ms(c.connect.mean_us), referenceName: 'C' },
         { metric: 'connect with lo up too (Docker\'s default; C does not)', unit: 'ms/container', netweave: ms(nw.withLo.median), reference: ms(c.connect.median_us), referenceName: 'C' },
