@@ -20,7 +20,7 @@ import { createInterface } from 'node:readline';
 import { buildC, runC, type CSamples } from './lib/c.js';
 import { addNetns, delNetns, execFileP, ip, nsName, runWithInput, settleNetns } from './lib/proc.js';
 import type { Bench, BenchResult } from './lib/report.js';
-import { summarize, timeEach, type Summary } from './lib/stats.js';
+import { quiet, summarize, timeEach, type Summary } from './lib/stats.js';
 
 export const N = 200;
 /** Untimed connects of each kind before anything is timed (in blocks, removed after each). */
@@ -130,6 +130,7 @@ function startServe(args: string[]) {
   };
   return {
     async connect(n: number): Promise<number[]> {
+      await quiet();
       child.stdin.write(`connect ${n}\n`);
       const us: number[] = [];
       for (let i = 0; i < n; i++) us.push(Number(await line()));

@@ -14,7 +14,7 @@ import { buildC, runC, type CSamples } from './lib/c.js';
 import { measureLoopDelay } from './lib/loop-delay.js';
 import { addNetns, delNetns, execFileP, ip } from './lib/proc.js';
 import type { Bench, BenchResult } from './lib/report.js';
-import { summarize, timeEach } from './lib/stats.js';
+import { quiet, summarize, timeEach } from './lib/stats.js';
 
 export const CREATE = 200;
 export const DELETE_ONE = 20;
@@ -89,6 +89,7 @@ async function interleavedCreates(): Promise<{ c: number[]; netweave: number[] }
     await cBlock(PAIRED_WARMUP);
     await nwBlock(PAIRED_WARMUP);
     for (let b = 0; b < BLOCKS; b++) {
+      await quiet();
       c.push(...(await cBlock(BLOCK)).slice(1));
       netweave.push(...(await nwBlock(BLOCK)).slice(1));
     }

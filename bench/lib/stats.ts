@@ -39,3 +39,14 @@ export async function timeEach(n: number, fn: (i: number) => Promise<unknown>): 
   }
   return out;
 }
+
+/**
+ * Waits until this process has gone quiet before a reference program's
+ * block: after its last request the JS thread polls for up to 1 ms
+ * (setPollBudget) and the engine thread for up to 0.6 ms, each keeping a
+ * vCPU busy that the reference's kernel work would otherwise have — on a
+ * 2-vCPU VM that slowed the C program's first creates of a block.
+ */
+export function quiet(ms = 3): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
