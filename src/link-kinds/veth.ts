@@ -22,10 +22,11 @@ export interface VethPair {
  * Creates a veth pair in ONE request: the peer's ifinfomsg, name and
  * namespace travel in VETH_INFO_PEER, so the peer is born inside another
  * namespace under its final name (say `eth0`, even if `ns` has an `eth0`).
- * `mtu`, `linkGroup`, `txQueues` and `rxQueues` apply to both ends. `up` brings up both: the link in
- * the create request, the peer right after in its namespace (IFF_UP on the
- * peer inside the create fails with ENOTCONN); if that fails the pair is
- * deleted. The kernel creates both ends or neither.
+ * `mtu`, `linkGroup`, `txQueues` and `rxQueues` apply to both ends. `up`
+ * brings up both: the link in the create request, the peer right after in
+ * its namespace (IFF_UP on the peer inside the create fails with
+ * ENOTCONN); if that fails the pair is deleted. The kernel creates both
+ * ends or neither.
  *
  * `ip link add <name> [mtu N] [address MAC] [numtxqueues N numrxqueues N] type veth peer name <peer> [netns <ns>] [address MAC] [numtxqueues N numrxqueues N]`
  */
