@@ -13,7 +13,8 @@
 // through the host (no masquerade, no published ports); a `gateway` given is
 // a router on the segment that containers use as their default route.
 // Endpoints get an MTU of 1450 (1500 minus the 50 bytes of VXLAN over IPv4)
-// unless options.mtu says otherwise.
+// unless options.mtu says otherwise, and one queue pair per veth end unless
+// options.queues does (as the bridge driver's).
 import { appendFdb, deleteFdb, listFdb } from '../../neighbour.js';
 import { createVxlan } from '../../link-kinds/index.js';
 import type { Link } from '../../link.js';
