@@ -578,18 +578,28 @@ export function requestChainRaw(steps: readonly AnyStep[], patches: ChainPatch[]
   return new Promise<Done[]>((resolve) => {
     const out: Done[] = new Array(ids.length);
     let left = ids.length;
-    for (let i = 0; i < ids.length; i++) {
-      const st = steps[i];
-      const seen = 'task' in st ? st.seen : undefined;
-      pending.set(ids[i], {
-        resolve(r) {
-          seen?.(r);
-          out[i] = r;
-          if (--left === 0) resolve(out);
-        },
-      });
-    }
+    collect(steps, ids, out, 0, () => {
+      if (--left === 0) resolve(out);
+    });
   });
+}
+
+/**
+ * Files each step's completion as it arrives into out[base + i] (a task
+ * step's seen() sees it first), then calls arrived().
+ */
+function collect(steps: readonly AnyStep[], ids: readonly number[], out: Done[], base: number, arrived: () => void): void {
+  for (let i = 0; i < ids.length; i++) {
+    const st = steps[i];
+    const seen = 'task' in st ? st.seen : undefined;
+    pending.set(ids[i], {
+      resolve(r) {
+        seen?.(r);
+        out[base + i] = r;
+        arrived();
+      },
+    });
+  }
 }
 
 /** A chain's raw answers (requestChainRaw) settled as {@link requestChainSettled} settles them. */
@@ -715,20 +725,12 @@ export class ChainInParts {
   private send(steps: readonly AnyStep[], patches: ChainPatch[] | Uint32Array, part: ChainPart): number[] {
     const base = this.steps.length;
     const ids = submitChain(steps, patches, { part, key: part === ChainPart.Open ? 0 : this.key, base, before: this.steps });
-    for (let i = 0; i < ids.length; i++) {
-      const st = steps[i];
-      const seen = 'task' in st ? st.seen : undefined;
-      this.steps.push(st);
-      this.left++;
-      pending.set(ids[i], {
-        resolve: (r) => {
-          seen?.(r);
-          this.out[base + i] = r;
-          this.left--;
-          this.settleIfDone();
-        },
-      });
-    }
+    this.steps.push(...steps);
+    this.left += ids.length;
+    collect(steps, ids, this.out, base, () => {
+      this.left--;
+      this.settleIfDone();
+    });
     return ids;
   }
 }
