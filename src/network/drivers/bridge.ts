@@ -25,11 +25,16 @@ import { MAX_LINK_QUEUES, type Link } from '../../link.js';
 import type { Namespace } from '../../namespace.js';
 import { listRoutes } from '../../route.js';
 import * as validate from '../../validate.js';
-import { addressesByNsid, connectVethEndpoint, deleteGroups, deleteLinks, linksByNsid, prepareAlias, prepareInside, setAlias, type NewNamespace, type VethEndpointRequest } from '../kernel.js';
+import { addressesByNsid, connectVethEndpoint, deleteGroups, deleteLinks, linksByNsid, prepareAlias, prepareInside, setAlias, type NewNamespace, type VethEndpointLinks, type VethEndpointRequest } from '../kernel.js';
 import type { Snapshot } from '../state.js';
 import { decodeTag, firewallTags, groupOf, linkNames, macFromIp, randomMac } from '../tags.js';
 import { OptionReader, registerNetworkDriver } from './registry.js';
 import type { CheckedOptions, ConnectRequest, DriverContext, DriverFeatures, EndpointState, NetworkDriver, NetworkRecord, NewNamespaceConnectRequest } from './types.js';
+
+/** An endpoint's state from what its connect made. */
+function endpointState(req: Omit<ConnectRequest, 'ns'>, l: VethEndpointLinks & { defaultRoute: boolean }): EndpointState {
+  return { tag: req.tag, ownsNs: false, hostIndex: l.hostIndex, peerIndex: l.peerIndex, netnsId: l.netnsId, defaultRoute: l.defaultRoute };
+}
 
 /** Queues per direction on an endpoint's veth ends unless the network's `queues` option says otherwise. */
 export const DEFAULT_QUEUES = 1;
@@ -123,14 +128,15 @@ export class BridgeDriver implements NetworkDriver {
   }
 
   async connect(net: NetworkRecord, req: ConnectRequest): Promise<EndpointState> {
-    const l = await this.connectVeth(net, req, req.ns);
-    return { tag: req.tag, ns: req.ns, ownsNs: false, hostIndex: l.hostIndex, peerIndex: l.peerIndex, netnsId: l.netnsId, defaultRoute: l.defaultRoute };
+    const state = endpointState(req, await this.connectVeth(net, req, req.ns));
+    state.ns = req.ns;
+    return state;
   }
 
   /** The namespace is the chain's first part (made while this writes the rest): one pass of the engine thread for the whole container. */
   async connectNew(net: NetworkRecord, req: NewNamespaceConnectRequest): Promise<EndpointState & { nsFd: number; nsIdentity?: Buffer }> {
     const l = await this.connectVeth(net, req, req.fresh);
-    return { tag: req.tag, ownsNs: false, hostIndex: l.hostIndex, peerIndex: l.peerIndex, netnsId: l.netnsId, defaultRoute: l.defaultRoute, nsFd: l.nsFd!, nsIdentity: l.nsIdentity };
+    return Object.assign(endpointState(req, l), { nsFd: l.nsFd!, nsIdentity: l.nsIdentity });
   }
 
   /** Host end, inside configuration and tag in one pass of the engine thread (connectVethEndpoint). */
