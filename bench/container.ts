@@ -114,9 +114,6 @@ function ipBatch(n: number): Promise<number[]> {
   });
 }
 
-/** Queues per direction of netweave's endpoint veths (the network's default), for the same-work C run. */
-const ONE_QUEUE = DEFAULT_QUEUES;
-
 type Serve = ReturnType<typeof startServe>;
 
 /** bench/c/container in serve mode: connects blocks of containers on command, tears them down. */
@@ -357,7 +354,8 @@ const bench: Bench = {
     let inter: { c: number[]; c1: number[]; connectNew: number[]; connect: number[] };
     let many: { c: number[]; netweave: number[] };
     let nwExtra: { withLo: Summary; steps: Record<string, Summary>; removeNetworkUs: number };
-    const serve = [startServe([]), startServe([String(ONE_QUEUE)])];
+    // C as the composite (the kernel's default veth queues), and with netweave's endpoint queues.
+    const serve = [startServe([]), startServe([String(DEFAULT_QUEUES)])];
     try {
       // Dropped namespaces are freed by the kernel afterwards, asynchronously: settle
       // after each phase so that cleanup does not land in the next one's figures.
