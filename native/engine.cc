@@ -82,6 +82,13 @@ std::vector<uint8_t> NsIdentity(int fd) {
   return out;
 }
 
+// What a namespace step or task answers: its fd (which JS closes; the
+// engine does if it is never delivered) and identity, or -nsfd as errno.
+Completion NamespaceDone(uint32_t id, int nsfd) {
+  if (nsfd < 0) return {Completion::kTask, id, -nsfd, 0, {}};
+  return {Completion::kTask, id, 0, int64_t(nsfd), NsIdentity(nsfd), Completion::kOwnsValueFd};
+}
+
 void SetOpt(int fd, int level, int name, int value) {
   // Options a kernel may lack (ENOPROTOOPT) are best effort by design.
   (void)setsockopt(fd, level, name, &value, sizeof(value));
@@ -510,8 +517,7 @@ void Engine::CreateNs(Command& c) {
   // the socket's task has settled too and nothing keeps the process alive.
   std::vector<Completion> out;
   int nsfd = CreateNsWithSocket(c.open_id, c.handle, c.socket, &out);
-  if (nsfd < 0) out.push_back({Completion::kTask, c.id, -nsfd, 0, {}});
-  else out.push_back({Completion::kTask, c.id, 0, int64_t(nsfd), NsIdentity(nsfd), Completion::kOwnsValueFd});
+  out.push_back(NamespaceDone(c.id, nsfd));
   CompleteAll(std::move(out));
 }
 
@@ -871,8 +877,7 @@ void Engine::Advance(const std::shared_ptr<Chain>& ch) {
       std::vector<Completion> opened;
       r = CreateNsWithSocket(st.open_id, st.handle, o, &opened);
       for (Completion& c : opened) ch->extra.push_back(std::move(c));
-      if (r >= 0) done.data = NsIdentity(int(r));
-      done.owns = Completion::kOwnsValueFd;
+      done = NamespaceDone(st.id, int(r));
     } else {
       r = st.task(home_, &done.data);
       st.task = nullptr;
